@@ -1,0 +1,50 @@
+"""Domain events: how one app reacts to another without hidden signals.
+
+An app publishes ``"appeal.registered"`` with a payload of ids; another app subscribes a handler in
+its ``AppConfig.ready``. Handlers run after the publishing transaction commits, so they never see
+rolled-back state, and a failing handler does not undo the action that published.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+Handler = Callable[..., None]
+_handlers: dict[str, list[Handler]] = defaultdict(list)
+
+KNOWN = {
+    "appeal.registered",
+    "appeal.assigned",
+    "appeal.answered",
+    "appeal.delivered",
+    "appeal.closed",
+    "appeal.overdue",
+}
+
+
+def subscribe(name: str, handler: Handler) -> None:
+    if name not in KNOWN:
+        raise KeyError(f"unknown event {name!r}; add it to okno.core.events.KNOWN")
+    if handler not in _handlers[name]:
+        _handlers[name].append(handler)
+
+
+def publish(name: str, **payload: Any) -> None:
+    if name not in KNOWN:
+        raise KeyError(f"unknown event {name!r}")
+
+    def deliver() -> None:
+        for handler in list(_handlers[name]):
+            try:
+                handler(**payload)
+            except Exception:
+                log.exception("handler %r of %s failed", handler, name)
+
+    if _handlers[name]:
+        transaction.on_commit(deliver)

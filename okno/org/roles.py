@@ -1,0 +1,36 @@
+"""What each role may do. Permissions are ``<model>.<action>`` strings checked by ``restrict``.
+
+Scope (which branches' rows) is separate: a user sees the branches they are attached to, or the
+whole company when ``all_branches`` is set (contact centre, quality, security, administrators).
+"""
+
+from __future__ import annotations
+
+from okno.org.choices import Role
+
+_VIEW_CORE = {"appeal.view", "customer.view", "account.view", "appealattachment.view", "incident.view"}
+_WORK = {
+    "appeal.register",
+    "appeal.change",
+    "appeal.transition",
+    "appeal.answer",
+    "appealattachment.add",
+    "customer.add",
+    "customer.change",
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OPERATOR: frozenset(_VIEW_CORE | {"appeal.register", "appeal.change", "appeal.transition", "appeal.answer", "appealattachment.add", "customer.add", "customer.change", "appeal.feedback"}),
+    Role.SPECIALIST: frozenset(_VIEW_CORE | _WORK),
+    Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}),
+    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}),
+    Role.QUALITY_MANAGER: frozenset(_VIEW_CORE | {"report.view", "appeal.feedback"}),
+    Role.SECURITY_OFFICER: frozenset({"changelog.view", "accesslog.view", "customer.view", "account.view"}),
+    Role.ADMINISTRATOR: frozenset(
+        _VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "appeal.feedback", "report.view",
+                              "incident.change", "changelog.view", "accesslog.view", "refdata.change"}
+    ),
+    Role.SYSTEM: frozenset(
+        _VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "appeal.feedback", "report.view", "incident.change"}
+    ),
+}
