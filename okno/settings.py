@@ -214,6 +214,22 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, so the schema has no colliding enums.
+    "ENUM_NAME_OVERRIDES": {
+        "AppealChannelEnum": "okno.appeals.choices.Channel",
+        "AppealTypeEnum": "okno.appeals.choices.AppealType",
+        "TopicEnum": "okno.appeals.choices.Topic",
+        "AnswerChannelEnum": "okno.appeals.choices.AnswerChannel",
+        "AppealStatusEnum": "okno.appeals.choices.Status",
+        "CancelReasonEnum": "okno.appeals.choices.CancelReason",
+        "DeadlineUnitEnum": "okno.appeals.choices.DeadlineUnit",
+        "AppealEventTypeEnum": "okno.appeals.choices.EventType",
+        "CustomerKindEnum": "okno.customers.choices.CustomerKind",
+        "ContactKindEnum": "okno.customers.choices.ContactKind",
+        "ContactEventKindEnum": "okno.customers.choices.ContactEventKind",
+        "ConsentPurposeEnum": "okno.customers.choices.ConsentPurpose",
+        "RoleEnum": "okno.org.choices.Role",
+    },
 }
 
 # Jobs: embedded (database queue, in-process worker) unless a Celery broker is configured.

@@ -35,8 +35,31 @@ def _user(username, role, *, branches=(), all_branches=False, department=None, e
     return user
 
 
+def _load_reference_data() -> None:
+    """Reload what the data migrations ship (a transactional test's flush removes it) and drop caches."""
+    import importlib
+
+    from django.apps import apps
+
+    from okno.appeals import deadlines, routing
+    from okno.core import calendar
+    from okno.core.models import CalendarDay
+
+    if not CalendarDay.objects.exists():
+        importlib.import_module("okno.core.migrations.0003_load_production_calendar").load(apps, None)
+        importlib.import_module("okno.appeals.migrations.0003_default_policies").load(apps, None)
+    calendar.invalidate()
+    deadlines._invalidate()
+    routing._invalidate()
+
+
 @pytest.fixture
-def org(db):
+def reference_data(db):
+    _load_reference_data()
+
+
+@pytest.fixture
+def org(reference_data):
     """Company, two branches in different time zones, districts, departments, routing rules, staff of every role."""
     from okno.appeals.models import RoutingRule
     from okno.org.models import Branch, Company, Department, GridDistrict, Office, ServiceCentre

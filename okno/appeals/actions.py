@@ -30,7 +30,7 @@ from okno.appeals.choices import (
     Topic,
 )
 from okno.appeals.models import Answer, AnswerTemplate, Appeal, AppealCounter, AppealEvent, AppealStat, Attachment, Incident
-from okno.core import events, jobs
+from okno.core import audit, events, jobs
 from okno.core.context import acting_as
 from okno.core.errors import StaleVersion, TransitionNotAllowed
 from okno.customers.actions import record_contact
@@ -73,7 +73,7 @@ def _check(appeal: Appeal, target: str) -> None:
 
 def _lock(appeal: Appeal | int, expected_version: int | None = None) -> Appeal:
     pk = appeal if isinstance(appeal, int) else appeal.pk
-    locked = Appeal.objects.select_for_update().select_related("branch", "customer").get(pk=pk)
+    locked = Appeal.objects.select_for_update(of=("self",)).select_related("branch", "customer").get(pk=pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
             _("The appeal was changed by someone else (version %(now)s, yours %(yours)s); reload it and try again.")
@@ -135,6 +135,11 @@ def _history(appeal: Appeal, kind: str, summary: str, actor: Any, when: dt.datet
             actor=actor,
             occurred_at=when,
         )
+
+
+def _log_flag(appeal: Appeal, field: str, value: dt.datetime) -> None:
+    """Change-log entry for a race-safe conditional UPDATE (which bypasses model signals)."""
+    audit.log_change(appeal, "update", {field: None}, {field: value.isoformat()})
 
 
 def _recompute_deadline(appeal: Appeal) -> None:
@@ -637,6 +642,7 @@ def cancel(
 
 def escalate(appeal: Appeal, *, actor: User, text: str, channel: str = Channel.OFFICE, received_at: dt.datetime | None = None) -> Appeal:
     """The customer contests the answer (обжалование): a new complaint linked to it, one level up."""
+    appeal = Appeal.objects.select_related("branch", "department", "customer", "account", "address").get(pk=appeal.pk)
     if appeal.status not in (Status.ANSWERED, Status.CLOSED):
         raise TransitionNotAllowed(_("Only an answered appeal can be contested."))
     return register_appeal(
@@ -759,6 +765,7 @@ def warn_due(*, actor: Any, now: dt.datetime | None = None) -> int:
         with transaction.atomic(), acting_as(actor):
             if not Appeal.objects.filter(pk=appeal.pk, warned_at__isnull=True).update(warned_at=now):
                 continue
+            _log_flag(appeal, "warned_at", now)
             _event(appeal, EventType.DEADLINE_WARNING, actor, deadline=appeal.deadline_at.isoformat())
             if appeal.assignee and appeal.assignee.email:
                 jobs.enqueue("appeals.notify_staff", appeal_id=appeal.pk, email=appeal.assignee.email, reason="due_soon")
@@ -777,6 +784,7 @@ def escalate_overdue(*, actor: Any, now: dt.datetime | None = None) -> int:
         with transaction.atomic(), acting_as(actor):
             if not Appeal.objects.filter(pk=appeal.pk, overdue_escalated_at__isnull=True).update(overdue_escalated_at=now):
                 continue
+            _log_flag(appeal, "overdue_escalated_at", now)
             head = appeal.department.head if appeal.department and appeal.department.head else (
                 User.objects.filter(role=Role.BRANCH_HEAD, branches=appeal.branch_id, is_active=True).order_by("id").first()
             )
