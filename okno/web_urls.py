@@ -1,5 +1,16 @@
+"""Routes of the operator web UI (server-rendered pages)."""
+
 from django.urls import include, path
 
 urlpatterns = [
     path("", include("okno.appeals.urls")),
+    path("customers/", include("okno.customers.urls")),
+    path("audit/", include("okno.core.urls")),
 ]
+
+try:
+    import okno.analytics.urls  # noqa: F401  (the reports app may not be there yet)
+except ImportError:  # pragma: no cover
+    pass
+else:
+    urlpatterns.append(path("reports/", include("okno.analytics.urls")))

@@ -21,6 +21,7 @@ def _eager_jobs(settings):
     settings.CELERY_BROKER_URL = ""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = str(settings.VAR_DIR / "test-media")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
 
 
 def _user(username, role, *, branches=(), all_branches=False, department=None, email="", last_name="", first_name=""):

@@ -12,8 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -112,16 +113,20 @@ def _bump_stat(appeal: Appeal, field: str, delta: int = 1) -> None:
 
 
 def _next_number(year: int) -> str:
-    updated = AppealCounter.objects.filter(year=year).update(last=F("last") + 1)
-    if not updated:
+    """Take the next registration number of ``year``: one ``UPDATE … RETURNING`` under the row lock,
+    so numbers have no gaps and the lock is held only until the registering transaction commits."""
+    table = AppealCounter._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET last = last + 1 WHERE year = %s RETURNING last", [year])  # noqa: S608 (table name is ours)
+        row = cur.fetchone()
+    if row is None:
         try:
             with transaction.atomic():
                 AppealCounter.objects.create(year=year, last=1)
-                return f"{year}-{1:06d}"
+            return f"{year}-{1:06d}"
         except IntegrityError:
-            AppealCounter.objects.filter(year=year).update(last=F("last") + 1)
-    last = AppealCounter.objects.values_list("last", flat=True).get(year=year)
-    return f"{year}-{last:06d}"
+            return _next_number(year)
+    return f"{year}-{row[0]:06d}"
 
 
 def _history(appeal: Appeal, kind: str, summary: str, actor: Any, when: dt.datetime | None = None) -> None:
@@ -281,7 +286,7 @@ def register_appeal(
     branch_id = route.branch_id or territory_branch_id or _default_branch_id(actor)
     if branch_id is None:
         raise ValidationError({"branch": [_("No branch can handle this appeal: give an account or an address.")]})
-    branch_obj = branch if branch is not None and branch.pk == branch_id else Branch.objects.get(pk=branch_id)
+    branch_obj = branch if branch is not None and branch.pk == branch_id else _branch(branch_id)
     department_id = route.department_id
     if escalation_of is not None:
         department_id = _one_level_up(escalation_of)
@@ -291,9 +296,24 @@ def register_appeal(
     )
     registered_late = now > deadlines.registration_deadline(received_at, term.registration_days, branch_obj.tz)
 
+    assignee = None
+    if auto_assign and department_id:
+        if escalation_of is not None:
+            assignee = _head_for_escalation(escalation_of, department_id, branch_id)
+        assignee = assignee or routing.least_loaded_specialist(department_id)
+    repeat_of_id = None
+    if customer is not None and escalation_of is None:
+        window = now - dt.timedelta(days=settings.OKNO_REPEAT_WINDOW_DAYS)
+        repeat_of_id = (
+            Appeal.objects.filter(customer=customer, topic=topic, received_at__gte=window)
+            .exclude(status=Status.CANCELLED)
+            .order_by("-received_at")
+            .values_list("id", flat=True)
+            .first()
+        )
+
     with transaction.atomic(), acting_as(actor):
         appeal = Appeal(
-            number=_next_number(timezone.localtime(now, branch_obj.tz).year),
             channel=channel, kind=kind, topic=topic, text=text.strip(),
             customer=customer, account=account, address=address, address_text=address_text.strip(),
             contact_name=contact_name.strip(), contact_phone=normalize_phone(contact_phone) if contact_phone else "",
@@ -301,46 +321,57 @@ def register_appeal(
             contract_number=contract_number or (account.contract_number if account else ""),
             violation_place=violation_place, violation_at=violation_at, demand=demand,
             received_at=received_at, registered_at=now, registered_by=actor, registered_late=registered_late,
-            branch=branch_obj, department_id=department_id,
+            branch=branch_obj, department_id=department_id, assignee=assignee,
+            status=Status.ASSIGNED if assignee is not None else Status.REGISTERED,
             policy_id=term.id, base_deadline_at=base_deadline, deadline_at=base_deadline,
-            incident=incident, escalation_of=escalation_of,
+            incident=incident, escalation_of=escalation_of, repeat_of_id=repeat_of_id,
         )
-        if customer is not None:
-            window = now - dt.timedelta(days=settings.OKNO_REPEAT_WINDOW_DAYS)
-            earlier = (
-                Appeal.objects.filter(customer=customer, topic=topic, received_at__gte=window)
-                .exclude(status=Status.CANCELLED)
-                .order_by("-received_at")
-                .only("id", "status")
-                .first()
-            )
-            if earlier is not None and escalation_of is None:
-                appeal.repeat_of_id = earlier.pk
-        appeal.save()
-        _event(appeal, EventType.REGISTERED, actor, channel=channel, deadline=appeal.deadline_at.isoformat(), policy=term.id)
+        # The number is taken last before the insert, so the counter row stays locked briefly.
+        appeal.number = _next_number(timezone.localtime(now, branch_obj.tz).year)
+        appeal.save(force_insert=True)
+        actor_id = actor.pk if getattr(actor, "pk", None) else None
+        timeline = [AppealEvent(appeal=appeal, type=EventType.REGISTERED, time=now, actor_id=actor_id,
+                                payload={"channel": channel, "deadline": appeal.deadline_at.isoformat(), "policy": term.id})]
         if route.rule_id:
-            _event(appeal, EventType.ROUTED, actor, rule=route.rule_id, department=department_id)
-        if appeal.repeat_of_id:
-            _event(appeal, EventType.LINKED, actor, repeat_of=appeal.repeat_of_id)
+            timeline.append(AppealEvent(appeal=appeal, type=EventType.ROUTED, time=now, actor_id=actor_id,
+                                        payload={"rule": route.rule_id, "department": department_id}))
+        if assignee is not None:
+            timeline.append(AppealEvent(appeal=appeal, type=EventType.ASSIGNED, time=now, actor_id=actor_id,
+                                        from_status=Status.REGISTERED, to_status=Status.ASSIGNED,
+                                        payload={"assignee": assignee.pk, "auto": True}))
+        if repeat_of_id:
+            timeline.append(AppealEvent(appeal=appeal, type=EventType.LINKED, time=now, actor_id=actor_id,
+                                        payload={"repeat_of": repeat_of_id}))
+        AppealEvent.objects.bulk_create(timeline)
         if escalation_of is not None:
             _event(escalation_of, EventType.ESCALATED, actor, escalation=appeal.pk, number=appeal.number)
         _bump_stat(appeal, "received")
         _history(appeal, ContactEventKind.APPEAL, f"{appeal.number}: {appeal.get_kind_display()} — {appeal.get_topic_display()}", actor, now)
-        if auto_assign and department_id:
-            assignee = routing.least_loaded_specialist(department_id)
-            if escalation_of is not None:
-                assignee = _head_for(appeal) or assignee
-            if assignee is not None:
-                old = appeal.status
-                appeal.assignee = assignee
-                appeal.status = Status.ASSIGNED
-                _save(appeal, ["assignee", "status"])
-                _event(appeal, EventType.ASSIGNED, actor, old=old, assignee=assignee.pk, auto=True)
         events.publish("appeal.registered", appeal_id=appeal.pk)
-        email = appeal.contact_email or (customer and customer.contacts.filter(kind="email").values_list("value", flat=True).first())
-        if email and channel in (Channel.EMAIL, Channel.WEB, Channel.CABINET, Channel.MOBILE_APP):
-            jobs.enqueue("appeals.acknowledge", appeal_id=appeal.pk, email=email)
+        if channel in (Channel.EMAIL, Channel.WEB, Channel.CABINET, Channel.MOBILE_APP):
+            email = appeal.contact_email or (customer and customer.contacts.filter(kind="email").values_list("value", flat=True).first())
+            if email:
+                jobs.enqueue("appeals.acknowledge", appeal_id=appeal.pk, email=email)
     return appeal
+
+
+_branches: dict[int, Branch] = {}
+
+
+def _branch(branch_id: int) -> Branch:
+    """Branches change rarely; keep them per process (cleared when one is saved)."""
+    found = _branches.get(branch_id)
+    if found is None:
+        found = _branches[branch_id] = Branch.objects.select_related("company").get(pk=branch_id)
+    return found
+
+
+def _forget_branches(**kwargs: Any) -> None:
+    _branches.clear()
+
+
+post_save.connect(_forget_branches, sender=Branch, dispatch_uid="okno-appeals-branch-cache")
+post_delete.connect(_forget_branches, sender=Branch, dispatch_uid="okno-appeals-branch-cache-del")
 
 
 def _default_branch_id(actor: User) -> int | None:
@@ -357,12 +388,12 @@ def _one_level_up(contested: Appeal) -> int | None:
     return contested.department_id
 
 
-def _head_for(appeal: Appeal) -> User | None:
+def _head_for_escalation(contested: Appeal, department_id: int, branch_id: int) -> User | None:
     """Who handles an escalation: the head of the department above, else the branch head."""
-    dept = appeal.department
-    if dept is not None and dept.head_id and dept.head_id != (appeal.escalation_of.assignee_id if appeal.escalation_of else None):
+    dept = Department.objects.filter(pk=department_id).select_related("head").first()
+    if dept is not None and dept.head_id and dept.head_id != contested.assignee_id and dept.head.is_active:
         return dept.head
-    return User.objects.filter(role=Role.BRANCH_HEAD, branches=appeal.branch_id, is_active=True).order_by("id").first()
+    return User.objects.filter(role=Role.BRANCH_HEAD, branches=branch_id, is_active=True).order_by("id").first()
 
 
 # ---------------------------------------------------------------- lifecycle
