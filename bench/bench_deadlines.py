@@ -29,12 +29,19 @@ def main() -> None:
     cal = get_calendar()
     book = get_policy_book()
     rnd = random.Random(1)
-    zones = [zoneinfo.ZoneInfo(z) for z in ("Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Omsk")]
+    zones = [
+        zoneinfo.ZoneInfo(z) for z in ("Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Omsk")
+    ]
     kinds = ["report", "info_request", "complaint", "application"]
     channels = ["contact_center", "phone", "web", "mail", "office"]
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     cases = [
-        (start + dt.timedelta(minutes=rnd.randrange(0, 2 * 365 * 24 * 60)), rnd.choice(kinds), rnd.choice(channels), rnd.choice(zones))
+        (
+            start + dt.timedelta(minutes=rnd.randrange(0, 2 * 365 * 24 * 60)),
+            rnd.choice(kinds),
+            rnd.choice(channels),
+            rnd.choice(zones),
+        )
         for _ in range(N)
     ]
     # Working-day policies are not among the shipped defaults: measure them explicitly as well.

@@ -29,7 +29,11 @@ def write_result(name: str, figures: dict[str, Any]) -> Path:
     out = {
         "benchmark": name,
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         **figures,
     }
     path = RESULTS / f"{name}.json"

@@ -26,7 +26,7 @@ if ENV_FILE.exists():
 
 OKNO_ENV = env.str("OKNO_ENV", default="development")
 if OKNO_ENV not in {"development", "production", "test"}:
-    raise ImproperlyConfigured("OKNO_ENV must be development, production or test, not %r" % OKNO_ENV)
+    raise ImproperlyConfigured(f"OKNO_ENV must be development, production or test, not {OKNO_ENV!r}")
 PRODUCTION = OKNO_ENV == "production"
 
 
@@ -55,7 +55,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -217,19 +219,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, so the schema has no colliding enums.
     "ENUM_NAME_OVERRIDES": {
-        "AppealChannelEnum": "okno.appeals.choices.Channel",
+        "ChannelEnum": "okno.appeals.choices.Channel",
+        "AnswerChannelEnum": "okno.appeals.choices.AnswerChannel",
         "AppealTypeEnum": "okno.appeals.choices.AppealType",
         "TopicEnum": "okno.appeals.choices.Topic",
-        "AnswerChannelEnum": "okno.appeals.choices.AnswerChannel",
-        "AppealStatusEnum": "okno.appeals.choices.Status",
+        "StatusEnum": "okno.appeals.choices.Status",
         "CancelReasonEnum": "okno.appeals.choices.CancelReason",
         "DeadlineUnitEnum": "okno.appeals.choices.DeadlineUnit",
-        "AppealEventTypeEnum": "okno.appeals.choices.EventType",
+        "EventTypeEnum": "okno.appeals.choices.EventType",
         "CustomerKindEnum": "okno.customers.choices.CustomerKind",
         "ContactKindEnum": "okno.customers.choices.ContactKind",
         "ContactEventKindEnum": "okno.customers.choices.ContactEventKind",
-        "ConsentPurposeEnum": "okno.customers.choices.ConsentPurpose",
-        "RoleEnum": "okno.org.choices.Role",
+        "ChangeActionEnum": "okno.core.models.ChangeLog.Action",
     },
 }
 

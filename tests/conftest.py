@@ -21,15 +21,25 @@ def _eager_jobs(settings):
     settings.CELERY_BROKER_URL = ""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = str(settings.VAR_DIR / "test-media")
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]  # speed only; never in production
 
 
-def _user(username, role, *, branches=(), all_branches=False, department=None, email="", last_name="", first_name=""):
+def _user(
+    username, role, *, branches=(), all_branches=False, department=None, email="", last_name="", first_name=""
+):
     from okno.org.models import User
 
     user = User.objects.create_user(
-        username=username, password="okno-test-pass", role=role, all_branches=all_branches, department=department,
-        email=email or f"{username}@okno.test", last_name=last_name or username.title(), first_name=first_name or "Тест",
+        username=username,
+        password="okno-test-pass",
+        role=role,
+        all_branches=all_branches,
+        department=department,
+        email=email or f"{username}@okno.test",
+        last_name=last_name or username.title(),
+        first_name=first_name or "Тест",
     )
     if branches:
         user.branches.set(branches)
@@ -65,15 +75,38 @@ def org(reference_data):
     from okno.appeals.models import RoutingRule
     from okno.org.models import Branch, Company, Department, GridDistrict, Office, ServiceCentre
 
-    company = Company.objects.create(name="АО «Тестовая сетевая компания»", short_name="ТСК", hotline="8-800-000-00-00")
-    a = Branch.objects.create(company=company, code="north", name="Северный филиал", timezone="Europe/Moscow", region="Тестовая область")
-    b = Branch.objects.create(company=company, code="east", name="Восточный филиал", timezone="Asia/Yekaterinburg", region="Тестовая область")
-    da = GridDistrict.objects.create(branch=a, code="north-1", name="Северный РЭС", settlements="Северск\nБерёзовка")
+    company = Company.objects.create(
+        name="АО «Тестовая сетевая компания»", short_name="ТСК", hotline="8-800-000-00-00"
+    )
+    a = Branch.objects.create(
+        company=company,
+        code="north",
+        name="Северный филиал",
+        timezone="Europe/Moscow",
+        region="Тестовая область",
+    )
+    b = Branch.objects.create(
+        company=company,
+        code="east",
+        name="Восточный филиал",
+        timezone="Asia/Yekaterinburg",
+        region="Тестовая область",
+    )
+    da = GridDistrict.objects.create(
+        branch=a, code="north-1", name="Северный РЭС", settlements="Северск\nБерёзовка"
+    )
     db_ = GridDistrict.objects.create(branch=b, code="east-1", name="Восточный РЭС", settlements="Восточный")
     sc = ServiceCentre.objects.create(branch=a, name="ЦОК Северного филиала", category=2)
-    office = Office.objects.create(service_centre=sc, name="Офис в Северске", address="Северск, ул. Ленина, 1", hours="Пн–Пт 8:00–17:00")
+    office = Office.objects.create(
+        service_centre=sc, name="Офис в Северске", address="Северск, ул. Ленина, 1", hours="Пн–Пт 8:00–17:00"
+    )
     head_dept_a = Department.objects.create(branch=a, name="Управление по работе с клиентами", topics=[])
-    dept_a = Department.objects.create(branch=a, name="Отдел обслуживания клиентов", topics=["outage", "metering", "other"], parent=head_dept_a)
+    dept_a = Department.objects.create(
+        branch=a,
+        name="Отдел обслуживания клиентов",
+        topics=["outage", "metering", "other"],
+        parent=head_dept_a,
+    )
     dept_a.districts.add(da)
     dept_b = Department.objects.create(branch=b, name="Группа обслуживания клиентов", topics=[])
     dept_b.districts.add(db_)
@@ -81,11 +114,17 @@ def org(reference_data):
     people = SimpleNamespace(
         operator_a=_user("operator_a", "operator", branches=[a], last_name="Смирнова"),
         cc_operator=_user("cc_operator", "operator", all_branches=True, last_name="Кузнецова"),
-        specialist_a1=_user("specialist_a1", "specialist", branches=[a], department=dept_a, last_name="Петров"),
-        specialist_a2=_user("specialist_a2", "specialist", branches=[a], department=dept_a, last_name="Сидоров"),
+        specialist_a1=_user(
+            "specialist_a1", "specialist", branches=[a], department=dept_a, last_name="Петров"
+        ),
+        specialist_a2=_user(
+            "specialist_a2", "specialist", branches=[a], department=dept_a, last_name="Сидоров"
+        ),
         specialist_b=_user("specialist_b", "specialist", branches=[b], department=dept_b, last_name="Орлов"),
         head_a=_user("head_a", "head_of_department", branches=[a], department=dept_a, last_name="Волков"),
-        top_head_a=_user("top_head_a", "head_of_department", branches=[a], department=head_dept_a, last_name="Лебедев"),
+        top_head_a=_user(
+            "top_head_a", "head_of_department", branches=[a], department=head_dept_a, last_name="Лебедев"
+        ),
         branch_head_a=_user("branch_head_a", "branch_head", branches=[a], last_name="Морозов"),
         operator_b=_user("operator_b", "operator", branches=[b], last_name="Новикова"),
         quality=_user("quality", "quality_manager", all_branches=True, last_name="Козлова"),
@@ -99,8 +138,16 @@ def org(reference_data):
     RoutingRule.objects.create(grid_district=da, branch=a, department=dept_a)
     RoutingRule.objects.create(grid_district=db_, branch=b, department=dept_b)
     return SimpleNamespace(
-        company=company, a=a, b=b, district_a=da, district_b=db_, dept_a=dept_a, head_dept_a=head_dept_a, dept_b=dept_b,
-        office=office, **vars(people),
+        company=company,
+        a=a,
+        b=b,
+        district_a=da,
+        district_b=db_,
+        dept_a=dept_a,
+        head_dept_a=head_dept_a,
+        dept_b=dept_b,
+        office=office,
+        **vars(people),
     )
 
 
@@ -112,19 +159,46 @@ def customers(org):
     from okno.customers.numbers import make_account_number
 
     ivanov = actions.create_customer(
-        actor=org.admin, kind="individual", last_name="Иванов", first_name="Пётр", patronymic="Сергеевич",
-        phones=["+7 (912) 345-67-89"], emails=["ivanov@example.ru"],
+        actor=org.admin,
+        kind="individual",
+        last_name="Иванов",
+        first_name="Пётр",
+        patronymic="Сергеевич",
+        phones=["+7 (912) 345-67-89"],
+        emails=["ivanov@example.ru"],
     )
     acc_ivanov = actions.open_account(
-        customer=ivanov, number=make_account_number(1001), actor=org.admin, contract_number="Д-1001",
-        address=Address(region="Тестовая область", settlement="Северск", street="ул. Ленина", house="10", flat="5", grid_district=org.district_a),
+        customer=ivanov,
+        number=make_account_number(1001),
+        actor=org.admin,
+        contract_number="Д-1001",
+        address=Address(
+            region="Тестовая область",
+            settlement="Северск",
+            street="ул. Ленина",
+            house="10",
+            flat="5",
+            grid_district=org.district_a,
+        ),
     )
     romashka = actions.create_customer(
-        actor=org.admin, kind="legal_entity", organisation="ООО «Ромашка»", inn="7707083893", phones=["+73432000000"],
+        actor=org.admin,
+        kind="legal_entity",
+        organisation="ООО «Ромашка»",
+        inn="7707083893",
+        phones=["+73432000000"],
     )
     acc_romashka = actions.open_account(
-        customer=romashka, number=make_account_number(2002), actor=org.admin,
-        address=Address(region="Тестовая область", settlement="Восточный", street="ул. Заводская", house="3", grid_district=org.district_b),
+        customer=romashka,
+        number=make_account_number(2002),
+        actor=org.admin,
+        address=Address(
+            region="Тестовая область",
+            settlement="Восточный",
+            street="ул. Заводская",
+            house="3",
+            grid_district=org.district_b,
+        ),
     )
     return SimpleNamespace(ivanov=ivanov, acc_ivanov=acc_ivanov, romashka=romashka, acc_romashka=acc_romashka)
 
@@ -135,10 +209,14 @@ def register(org, customers):
     from okno.appeals.actions import register_appeal
 
     def _register(**overrides):
-        fields = dict(
-            channel="contact_center", kind="report", topic="outage", text="Нет света в квартире с утра.",
-            actor=org.cc_operator, account=customers.acc_ivanov,
-        )
+        fields = {
+            "channel": "contact_center",
+            "kind": "report",
+            "topic": "outage",
+            "text": "Нет света в квартире с утра.",
+            "actor": org.cc_operator,
+            "account": customers.acc_ivanov,
+        }
         fields.update(overrides)
         return register_appeal(**fields)
 

@@ -30,7 +30,16 @@ from okno.appeals.choices import (
     Status,
     Topic,
 )
-from okno.appeals.models import Answer, AnswerTemplate, Appeal, AppealCounter, AppealEvent, AppealStat, Attachment, Incident
+from okno.appeals.models import (
+    Answer,
+    AnswerTemplate,
+    Appeal,
+    AppealCounter,
+    AppealEvent,
+    AppealStat,
+    Attachment,
+    Incident,
+)
 from okno.core import audit, events, jobs
 from okno.core.context import acting_as
 from okno.core.errors import StaleVersion, TransitionNotAllowed
@@ -44,7 +53,13 @@ from okno.org.models import Branch, Department, User
 # Which status may move to which: the lifecycle of the service standard.
 TRANSITIONS: dict[str, set[str]] = {
     Status.REGISTERED: {Status.ASSIGNED, Status.IN_PROGRESS, Status.ANSWERED, Status.CANCELLED},
-    Status.ASSIGNED: {Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER, Status.ANSWERED, Status.CANCELLED},
+    Status.ASSIGNED: {
+        Status.ASSIGNED,
+        Status.IN_PROGRESS,
+        Status.WAITING_CUSTOMER,
+        Status.ANSWERED,
+        Status.CANCELLED,
+    },
     Status.IN_PROGRESS: {Status.ASSIGNED, Status.WAITING_CUSTOMER, Status.ANSWERED, Status.CANCELLED},
     Status.WAITING_CUSTOMER: {Status.IN_PROGRESS, Status.ANSWERED, Status.CANCELLED},
     Status.ANSWERED: {Status.CLOSED, Status.IN_PROGRESS},
@@ -55,9 +70,15 @@ TRANSITIONS: dict[str, set[str]] = {
 # Answers given on the spot reach the customer at once.
 IMMEDIATE_ANSWER_CHANNELS = {AnswerChannel.PHONE, AnswerChannel.IN_PERSON, AnswerChannel.CABINET}
 MAX_ATTACHMENTS_TYPES = {
-    "application/pdf", "image/jpeg", "image/png", "image/tiff", "text/plain",
-    "application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/tiff",
+    "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 
@@ -77,7 +98,9 @@ def _lock(appeal: Appeal | int, expected_version: int | None = None) -> Appeal:
     locked = Appeal.objects.select_for_update(of=("self",)).select_related("branch", "customer").get(pk=pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
-            _("The appeal was changed by someone else (version %(now)s, yours %(yours)s); reload it and try again.")
+            _(
+                "The appeal was changed by someone else (version %(now)s, yours %(yours)s); reload it and try again."
+            )
             % {"now": locked.version, "yours": expected_version}
         )
     return locked
@@ -88,7 +111,9 @@ def _save(appeal: Appeal, fields: list[str]) -> None:
     appeal.save(update_fields=[*fields, "version"])
 
 
-def _event(appeal: Appeal, type_: str, actor: Any, *, old: str = "", reason: str = "", **payload: Any) -> AppealEvent:
+def _event(
+    appeal: Appeal, type_: str, actor: Any, *, old: str = "", reason: str = "", **payload: Any
+) -> AppealEvent:
     return AppealEvent.objects.create(
         appeal=appeal,
         type=type_,
@@ -102,7 +127,13 @@ def _event(appeal: Appeal, type_: str, actor: Any, *, old: str = "", reason: str
 
 def _bump_stat(appeal: Appeal, field: str, delta: int = 1) -> None:
     day = timezone.localtime(appeal.received_at, appeal.branch.tz).date()
-    key = {"day": day, "branch_id": appeal.branch_id, "channel": appeal.channel, "kind": appeal.kind, "topic": appeal.topic}
+    key = {
+        "day": day,
+        "branch_id": appeal.branch_id,
+        "channel": appeal.channel,
+        "kind": appeal.kind,
+        "topic": appeal.topic,
+    }
     if AppealStat.objects.filter(**key).update(**{field: F(field) + delta}):
         return
     try:
@@ -148,10 +179,25 @@ def _log_flag(appeal: Appeal, field: str, value: dt.datetime) -> None:
 
 
 def _recompute_deadline(appeal: Appeal) -> None:
-    appeal.deadline_at = deadlines.effective_deadline(appeal.base_deadline_at, appeal.paused_seconds, appeal.extended_days)
+    appeal.deadline_at = deadlines.effective_deadline(
+        appeal.base_deadline_at, appeal.paused_seconds, appeal.extended_days
+    )
 
 
 # ---------------------------------------------------------------- registration
+
+
+def customer_contact(customer: Customer | None, kind: str) -> str:
+    """The customer's primary phone or e-mail ("" when none); one query per customer object."""
+    if customer is None:
+        return ""
+    cached = getattr(customer, "_okno_contacts", None)
+    if cached is None:
+        cached = {}
+        for k, value in customer.contacts.order_by("-is_primary", "id").values_list("kind", "value"):
+            cached.setdefault(k, value)
+        customer._okno_contacts = cached  # type: ignore[attr-defined]
+    return cached.get(kind, "")
 
 
 def validate_registration(
@@ -186,8 +232,8 @@ def validate_registration(
         err("account", _("Account %(n)s belongs to another customer.") % {"n": account.number})
     if received_at > now + dt.timedelta(minutes=5):
         err("received_at", _("The time of receipt cannot be in the future."))
-    email = contact_email or (customer and customer.contacts.filter(kind="email").values_list("value", flat=True).first())
-    phone = contact_phone or (customer and customer.contacts.filter(kind="phone").values_list("value", flat=True).first())
+    email = contact_email or customer_contact(customer, "email")
+    phone = contact_phone or customer_contact(customer, "phone")
     if preferred_answer_channel == AnswerChannel.EMAIL and not email:
         err("contact_email", _("The answer is wanted by e-mail: give an e-mail address."))
     if preferred_answer_channel in (AnswerChannel.PHONE, AnswerChannel.SMS) and not phone:
@@ -197,7 +243,10 @@ def validate_registration(
         if not (account or complaint.get("contract_number")):
             err("contract_number", _("A complaint about supply needs the contract or account number."))
         if not complaint.get("violation_place"):
-            err("violation_place", _("A complaint about supply needs the address of the device where it happened."))
+            err(
+                "violation_place",
+                _("A complaint about supply needs the address of the device where it happened."),
+            )
         if not complaint.get("violation_at"):
             err("violation_at", _("A complaint about supply needs the time of the violation."))
         if not complaint.get("demand"):
@@ -238,7 +287,7 @@ def register_appeal(
     if account is not None and customer is None:
         customer = account.customer
     if not preferred_answer_channel:
-        preferred_answer_channel = {
+        defaults: dict[str, str] = {
             Channel.PHONE: AnswerChannel.PHONE,
             Channel.CONTACT_CENTER: AnswerChannel.PHONE,
             Channel.EMAIL: AnswerChannel.EMAIL,
@@ -246,7 +295,8 @@ def register_appeal(
             Channel.CABINET: AnswerChannel.CABINET,
             Channel.OFFICE: AnswerChannel.IN_PERSON,
             Channel.SMS: AnswerChannel.SMS,
-        }.get(channel, AnswerChannel.MAIL)
+        }
+        preferred_answer_channel = defaults.get(channel, AnswerChannel.MAIL)
     errors: dict[str, list[str]] = {}
     for field, value, choices in (
         ("channel", channel, Channel.values),
@@ -258,11 +308,26 @@ def register_appeal(
             errors.setdefault(field, []).append(_("“%(v)s” is not a valid choice.") % {"v": value})
     if errors:
         raise ValidationError(errors)
-    complaint = {"contract_number": contract_number, "violation_place": violation_place, "violation_at": violation_at, "demand": demand}
+    complaint = {
+        "contract_number": contract_number,
+        "violation_place": violation_place,
+        "violation_at": violation_at,
+        "demand": demand,
+    }
     errors = validate_registration(
-        channel=channel, kind=kind, topic=topic, text=text, customer=customer, account=account,
-        contact_name=contact_name, contact_phone=contact_phone, contact_email=contact_email,
-        preferred_answer_channel=preferred_answer_channel, received_at=received_at, now=now, complaint=complaint,
+        channel=channel,
+        kind=kind,
+        topic=topic,
+        text=text,
+        customer=customer,
+        account=account,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+        preferred_answer_channel=preferred_answer_channel,
+        received_at=received_at,
+        now=now,
+        complaint=complaint,
     )
     if errors:
         raise ValidationError(errors)
@@ -282,19 +347,30 @@ def register_appeal(
     if branch is not None:
         territory_branch_id = branch.pk
     customer_kind = customer.kind if customer else CustomerKind.INDIVIDUAL
-    route = routing.get_router().route(topic=topic, grid_district_id=district_id, branch_id=territory_branch_id, customer_kind=customer_kind)
+    route = routing.get_router().route(
+        topic=topic, grid_district_id=district_id, branch_id=territory_branch_id, customer_kind=customer_kind
+    )
     branch_id = route.branch_id or territory_branch_id or _default_branch_id(actor)
     if branch_id is None:
-        raise ValidationError({"branch": [_("No branch can handle this appeal: give an account or an address.")]})
+        raise ValidationError(
+            {"branch": [_("No branch can handle this appeal: give an account or an address.")]}
+        )
     branch_obj = branch if branch is not None and branch.pk == branch_id else _branch(branch_id)
     department_id = route.department_id
     if escalation_of is not None:
         department_id = _one_level_up(escalation_of)
 
     term, base_deadline = deadlines.deadline_for(
-        registered_at=now, kind=kind, topic=topic, customer_kind=customer_kind, channel=channel, tz=branch_obj.tz
+        registered_at=now,
+        kind=kind,
+        topic=topic,
+        customer_kind=customer_kind,
+        channel=channel,
+        tz=branch_obj.tz,
     )
-    registered_late = now > deadlines.registration_deadline(received_at, term.registration_days, branch_obj.tz)
+    registered_late = now > deadlines.registration_deadline(
+        received_at, term.registration_days, branch_obj.tz
+    )
 
     assignee = None
     if auto_assign and department_id:
@@ -314,42 +390,96 @@ def register_appeal(
 
     with transaction.atomic(), acting_as(actor):
         appeal = Appeal(
-            channel=channel, kind=kind, topic=topic, text=text.strip(),
-            customer=customer, account=account, address=address, address_text=address_text.strip(),
-            contact_name=contact_name.strip(), contact_phone=normalize_phone(contact_phone) if contact_phone else "",
-            contact_email=contact_email.strip().lower(), preferred_answer_channel=preferred_answer_channel,
+            channel=channel,
+            kind=kind,
+            topic=topic,
+            text=text.strip(),
+            customer=customer,
+            account=account,
+            address=address,
+            address_text=address_text.strip(),
+            contact_name=contact_name.strip(),
+            contact_phone=normalize_phone(contact_phone) if contact_phone else "",
+            contact_email=contact_email.strip().lower(),
+            preferred_answer_channel=preferred_answer_channel,
             contract_number=contract_number or (account.contract_number if account else ""),
-            violation_place=violation_place, violation_at=violation_at, demand=demand,
-            received_at=received_at, registered_at=now, registered_by=actor, registered_late=registered_late,
-            branch=branch_obj, department_id=department_id, assignee=assignee,
+            violation_place=violation_place,
+            violation_at=violation_at,
+            demand=demand,
+            received_at=received_at,
+            registered_at=now,
+            registered_by=actor,
+            registered_late=registered_late,
+            branch=branch_obj,
+            department_id=department_id,
+            assignee=assignee,
             status=Status.ASSIGNED if assignee is not None else Status.REGISTERED,
-            policy_id=term.id, base_deadline_at=base_deadline, deadline_at=base_deadline,
-            incident=incident, escalation_of=escalation_of, repeat_of_id=repeat_of_id,
+            policy_id=term.id,
+            base_deadline_at=base_deadline,
+            deadline_at=base_deadline,
+            incident=incident,
+            escalation_of=escalation_of,
+            repeat_of_id=repeat_of_id,
         )
         # The number is taken last before the insert, so the counter row stays locked briefly.
         appeal.number = _next_number(timezone.localtime(now, branch_obj.tz).year)
         appeal.save(force_insert=True)
         actor_id = actor.pk if getattr(actor, "pk", None) else None
-        timeline = [AppealEvent(appeal=appeal, type=EventType.REGISTERED, time=now, actor_id=actor_id,
-                                payload={"channel": channel, "deadline": appeal.deadline_at.isoformat(), "policy": term.id})]
+        timeline = [
+            AppealEvent(
+                appeal=appeal,
+                type=EventType.REGISTERED,
+                time=now,
+                actor_id=actor_id,
+                payload={"channel": channel, "deadline": appeal.deadline_at.isoformat(), "policy": term.id},
+            )
+        ]
         if route.rule_id:
-            timeline.append(AppealEvent(appeal=appeal, type=EventType.ROUTED, time=now, actor_id=actor_id,
-                                        payload={"rule": route.rule_id, "department": department_id}))
+            timeline.append(
+                AppealEvent(
+                    appeal=appeal,
+                    type=EventType.ROUTED,
+                    time=now,
+                    actor_id=actor_id,
+                    payload={"rule": route.rule_id, "department": department_id},
+                )
+            )
         if assignee is not None:
-            timeline.append(AppealEvent(appeal=appeal, type=EventType.ASSIGNED, time=now, actor_id=actor_id,
-                                        from_status=Status.REGISTERED, to_status=Status.ASSIGNED,
-                                        payload={"assignee": assignee.pk, "auto": True}))
+            timeline.append(
+                AppealEvent(
+                    appeal=appeal,
+                    type=EventType.ASSIGNED,
+                    time=now,
+                    actor_id=actor_id,
+                    from_status=Status.REGISTERED,
+                    to_status=Status.ASSIGNED,
+                    payload={"assignee": assignee.pk, "auto": True},
+                )
+            )
         if repeat_of_id:
-            timeline.append(AppealEvent(appeal=appeal, type=EventType.LINKED, time=now, actor_id=actor_id,
-                                        payload={"repeat_of": repeat_of_id}))
+            timeline.append(
+                AppealEvent(
+                    appeal=appeal,
+                    type=EventType.LINKED,
+                    time=now,
+                    actor_id=actor_id,
+                    payload={"repeat_of": repeat_of_id},
+                )
+            )
         AppealEvent.objects.bulk_create(timeline)
         if escalation_of is not None:
             _event(escalation_of, EventType.ESCALATED, actor, escalation=appeal.pk, number=appeal.number)
         _bump_stat(appeal, "received")
-        _history(appeal, ContactEventKind.APPEAL, f"{appeal.number}: {appeal.get_kind_display()} — {appeal.get_topic_display()}", actor, now)
+        _history(
+            appeal,
+            ContactEventKind.APPEAL,
+            f"{appeal.number}: {appeal.get_kind_display()} — {appeal.get_topic_display()}",
+            actor,
+            now,
+        )
         events.publish("appeal.registered", appeal_id=appeal.pk)
         if channel in (Channel.EMAIL, Channel.WEB, Channel.CABINET, Channel.MOBILE_APP):
-            email = appeal.contact_email or (customer and customer.contacts.filter(kind="email").values_list("value", flat=True).first())
+            email = appeal.contact_email or customer_contact(customer, "email")
             if email:
                 jobs.enqueue("appeals.acknowledge", appeal_id=appeal.pk, email=email)
     return appeal
@@ -391,9 +521,16 @@ def _one_level_up(contested: Appeal) -> int | None:
 def _head_for_escalation(contested: Appeal, department_id: int, branch_id: int) -> User | None:
     """Who handles an escalation: the head of the department above, else the branch head."""
     dept = Department.objects.filter(pk=department_id).select_related("head").first()
-    if dept is not None and dept.head_id and dept.head_id != contested.assignee_id and dept.head.is_active:
+    if (
+        dept is not None
+        and dept.head is not None
+        and dept.head_id != contested.assignee_id
+        and dept.head.is_active
+    ):
         return dept.head
-    return User.objects.filter(role=Role.BRANCH_HEAD, branches=branch_id, is_active=True).order_by("id").first()
+    return (
+        User.objects.filter(role=Role.BRANCH_HEAD, branches=branch_id, is_active=True).order_by("id").first()
+    )
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -430,8 +567,15 @@ def assign(
         appeal.assignee = assignee
         appeal.status = Status.ASSIGNED
         _save(appeal, ["department", "assignee", "status", "branch"])
-        _event(appeal, EventType.ASSIGNED, actor, old=old, reason=reason, assignee=assignee.pk if assignee else None,
-               department=department.pk if department else None)
+        _event(
+            appeal,
+            EventType.ASSIGNED,
+            actor,
+            old=old,
+            reason=reason,
+            assignee=assignee.pk if assignee else None,
+            department=department.pk if department else None,
+        )
         events.publish("appeal.assigned", appeal_id=appeal.pk)
     return appeal
 
@@ -453,7 +597,9 @@ def start_work(appeal: Appeal, *, actor: User, expected_version: int | None = No
     return appeal
 
 
-def wait_for_customer(appeal: Appeal, *, actor: User, reason: str, expected_version: int | None = None) -> Appeal:
+def wait_for_customer(
+    appeal: Appeal, *, actor: User, reason: str, expected_version: int | None = None
+) -> Appeal:
     """Pause the clock while the customer is asked for documents or details."""
     if not reason.strip():
         raise ValidationError({"reason": [_("Say what is asked of the customer.")]})
@@ -478,7 +624,15 @@ def _resume_locked(appeal: Appeal, actor: User, reason: str) -> Appeal:
     _recompute_deadline(appeal)
     appeal.status = Status.IN_PROGRESS
     _save(appeal, ["status", "paused_at", "paused_seconds", "deadline_at"])
-    _event(appeal, EventType.RESUMED, actor, old=old, reason=reason, paused_seconds=paused, deadline=appeal.deadline_at.isoformat())
+    _event(
+        appeal,
+        EventType.RESUMED,
+        actor,
+        old=old,
+        reason=reason,
+        paused_seconds=paused,
+        deadline=appeal.deadline_at.isoformat(),
+    )
     return appeal
 
 
@@ -491,11 +645,15 @@ def resume(appeal: Appeal, *, actor: User, reason: str = "", expected_version: i
         return _resume_locked(appeal, actor, reason)
 
 
-def extend_deadline(appeal: Appeal, *, actor: User, days: int, reason: str, expected_version: int | None = None) -> Appeal:
+def extend_deadline(
+    appeal: Appeal, *, actor: User, days: int, reason: str, expected_version: int | None = None
+) -> Appeal:
     """Extend the deadline once, by at most 30 days, with a reason; the customer is notified."""
     errors: dict[str, list[str]] = {}
     if not 1 <= days <= deadlines.MAX_EXTENSION_DAYS:
-        errors["days"] = [_("A deadline can be extended by 1 to %(n)s days.") % {"n": deadlines.MAX_EXTENSION_DAYS}]
+        errors["days"] = [
+            _("A deadline can be extended by 1 to %(n)s days.") % {"n": deadlines.MAX_EXTENSION_DAYS}
+        ]
     if not reason.strip():
         errors["reason"] = [_("Give the reason for the extension.")]
     if errors:
@@ -512,11 +670,23 @@ def extend_deadline(appeal: Appeal, *, actor: User, days: int, reason: str, expe
         appeal.warned_at = None
         _recompute_deadline(appeal)
         _save(appeal, ["extended_days", "extension_reason", "deadline_at", "warned_at"])
-        _event(appeal, EventType.EXTENDED, actor, reason=reason, days=days, old_deadline=old_deadline.isoformat(),
-               deadline=appeal.deadline_at.isoformat())
-        _history(appeal, ContactEventKind.NOTIFICATION,
-                 _("Deadline of %(n)s extended to %(d)s") % {"n": appeal.number, "d": f"{appeal.local_deadline:%d.%m.%Y}"}, actor)
-        email = appeal.contact_email or (appeal.customer and appeal.customer.contacts.filter(kind="email").values_list("value", flat=True).first())
+        _event(
+            appeal,
+            EventType.EXTENDED,
+            actor,
+            reason=reason,
+            days=days,
+            old_deadline=old_deadline.isoformat(),
+            deadline=appeal.deadline_at.isoformat(),
+        )
+        _history(
+            appeal,
+            ContactEventKind.NOTIFICATION,
+            _("Deadline of %(n)s extended to %(d)s")
+            % {"n": appeal.number, "d": f"{appeal.local_deadline:%d.%m.%Y}"},
+            actor,
+        )
+        email = appeal.contact_email or customer_contact(appeal.customer, "email")
         if email:
             jobs.enqueue("appeals.extension_notice", appeal_id=appeal.pk, email=email)
     return appeal
@@ -542,7 +712,7 @@ def answer_appeal(
         channel = channel or appeal.preferred_answer_channel
         if channel not in AnswerChannel.values:
             raise ValidationError({"channel": [_("“%(v)s” is not a valid choice.") % {"v": channel}]})
-        email = appeal.contact_email or (appeal.customer and appeal.customer.contacts.filter(kind="email").values_list("value", flat=True).first())
+        email = appeal.contact_email or customer_contact(appeal.customer, "email")
         if channel == AnswerChannel.EMAIL and not email:
             raise ValidationError({"channel": [_("There is no e-mail address to send the answer to.")]})
         now = timezone.now()
@@ -551,7 +721,12 @@ def answer_appeal(
             appeal.paused_at = None
             _recompute_deadline(appeal)
         ans = Answer.objects.create(
-            appeal=appeal, template=template, text=text.strip(), channel=channel, author=actor, created_at=now,
+            appeal=appeal,
+            template=template,
+            text=text.strip(),
+            channel=channel,
+            author=actor,
+            created_at=now,
             outgoing_number=f"{appeal.number}/{appeal.answers.count() + 1}",
         )
         old = appeal.status
@@ -561,7 +736,13 @@ def answer_appeal(
             appeal.assignee = actor
         _save(appeal, ["status", "answered_at", "assignee", "paused_at", "paused_seconds", "deadline_at"])
         _event(appeal, EventType.ANSWERED, actor, old=old, answer=ans.pk, channel=channel)
-        _history(appeal, ContactEventKind.ANSWER, _("Answer to %(n)s (%(c)s)") % {"n": appeal.number, "c": ans.get_channel_display()}, actor, now)
+        _history(
+            appeal,
+            ContactEventKind.ANSWER,
+            _("Answer to %(n)s (%(c)s)") % {"n": appeal.number, "c": ans.get_channel_display()},
+            actor,
+            now,
+        )
         events.publish("appeal.answered", appeal_id=appeal.pk, answer_id=ans.pk)
         if delivered_at is not None or channel in IMMEDIATE_ANSWER_CHANNELS:
             _deliver_locked(appeal, ans, delivered_at or now, actor)
@@ -582,20 +763,31 @@ def _deliver_locked(appeal: Appeal, ans: Answer, when: dt.datetime, actor: Any) 
         appeal.on_time = when <= appeal.deadline_at
         fields.append("on_time")
     _save(appeal, fields)
-    _event(appeal, EventType.DELIVERED, actor, answer=ans.pk, on_time=appeal.on_time, delivered_at=when.isoformat())
+    _event(
+        appeal,
+        EventType.DELIVERED,
+        actor,
+        answer=ans.pk,
+        on_time=appeal.on_time,
+        delivered_at=when.isoformat(),
+    )
     if first:
         _bump_stat(appeal, "on_time" if appeal.on_time else "late")
     events.publish("appeal.delivered", appeal_id=appeal.pk, answer_id=ans.pk)
 
 
-def mark_delivered(answer: Answer, *, actor: Any, delivered_at: dt.datetime | None = None) -> Answer:
+def mark_delivered(
+    answer: Answer, *, actor: Any, delivered_at: dt.datetime | None = None, expected_version: int | None = None
+) -> Answer:
     """Record when the answer reached the customer (a letter posted, an e-mail accepted by the server)."""
     when = delivered_at or timezone.now()
     with transaction.atomic(), acting_as(actor):
-        appeal = _lock(answer.appeal_id)
+        appeal = _lock(answer.appeal_id, expected_version)
         answer = Answer.objects.select_for_update().get(pk=answer.pk)
         if when < answer.created_at:
-            raise ValidationError({"delivered_at": [_("An answer cannot be delivered before it was written.")]})
+            raise ValidationError(
+                {"delivered_at": [_("An answer cannot be delivered before it was written.")]}
+            )
         if when > timezone.now() + dt.timedelta(minutes=5):
             raise ValidationError({"delivered_at": [_("The delivery time cannot be in the future.")]})
         _deliver_locked(appeal, answer, when, actor)
@@ -607,7 +799,9 @@ def close(appeal: Appeal, *, actor: User, reason: str = "", expected_version: in
         appeal = _lock(appeal, expected_version)
         _check(appeal, Status.CLOSED)
         if appeal.delivered_at is None:
-            raise TransitionNotAllowed(_("The answer has not reached the customer yet; record its delivery first."))
+            raise TransitionNotAllowed(
+                _("The answer has not reached the customer yet; record its delivery first.")
+            )
         old = appeal.status
         appeal.status = Status.CLOSED
         appeal.closed_at = timezone.now()
@@ -665,24 +859,53 @@ def cancel(
         appeal.duplicate_of = duplicate_of
         appeal.closed_at = timezone.now()
         _save(appeal, ["status", "cancel_reason", "cancel_comment", "duplicate_of", "closed_at"])
-        _event(appeal, EventType.CANCELLED, actor, old=old, reason=comment or CancelReason(reason).label, code=reason,
-               duplicate_of=duplicate_of.number if duplicate_of else None)
+        _event(
+            appeal,
+            EventType.CANCELLED,
+            actor,
+            old=old,
+            reason=comment or str(CancelReason(reason).label),
+            code=reason,
+            duplicate_of=duplicate_of.number if duplicate_of else None,
+        )
         _bump_stat(appeal, "cancelled")
     return appeal
 
 
-def escalate(appeal: Appeal, *, actor: User, text: str, channel: str = Channel.OFFICE, received_at: dt.datetime | None = None) -> Appeal:
+def escalate(
+    appeal: Appeal,
+    *,
+    actor: User,
+    text: str,
+    channel: str = Channel.OFFICE,
+    received_at: dt.datetime | None = None,
+) -> Appeal:
     """The customer contests the answer (обжалование): a new complaint linked to it, one level up."""
-    appeal = Appeal.objects.select_related("branch", "department", "customer", "account", "address").get(pk=appeal.pk)
+    appeal = Appeal.objects.select_related("branch", "department", "customer", "account", "address").get(
+        pk=appeal.pk
+    )
     if appeal.status not in (Status.ANSWERED, Status.CLOSED):
         raise TransitionNotAllowed(_("Only an answered appeal can be contested."))
     return register_appeal(
-        channel=channel, kind=AppealType.COMPLAINT, topic=appeal.topic, text=text, actor=actor,
-        customer=appeal.customer, account=appeal.account, address=appeal.address, address_text=appeal.address_text,
-        contact_name=appeal.contact_name, contact_phone=appeal.contact_phone, contact_email=appeal.contact_email,
-        preferred_answer_channel=appeal.preferred_answer_channel, received_at=received_at, escalation_of=appeal,
-        contract_number=appeal.contract_number, violation_place=appeal.violation_place or appeal.address_text or "—",
-        violation_at=appeal.violation_at or appeal.received_at, demand=appeal.demand or text,
+        channel=channel,
+        kind=AppealType.COMPLAINT,
+        topic=appeal.topic,
+        text=text,
+        actor=actor,
+        customer=appeal.customer,
+        account=appeal.account,
+        address=appeal.address,
+        address_text=appeal.address_text,
+        contact_name=appeal.contact_name,
+        contact_phone=appeal.contact_phone,
+        contact_email=appeal.contact_email,
+        preferred_answer_channel=appeal.preferred_answer_channel,
+        received_at=received_at,
+        escalation_of=appeal,
+        contract_number=appeal.contract_number,
+        violation_place=appeal.violation_place or appeal.address_text or "—",
+        violation_at=appeal.violation_at or appeal.received_at,
+        demand=appeal.demand or text,
         branch=appeal.branch,
     )
 
@@ -696,7 +919,9 @@ def link_incident(appeal: Appeal, *, actor: User, incident: Incident | None) -> 
     return appeal
 
 
-def create_incident(*, actor: User, title: str, branch: Branch, topic: str, description: str = "") -> Incident:
+def create_incident(
+    *, actor: User, title: str, branch: Branch, topic: str, description: str = ""
+) -> Incident:
     with transaction.atomic(), acting_as(actor):
         inc = Incident(title=title, branch=branch, topic=topic, description=description)
         inc.full_clean()
@@ -704,12 +929,12 @@ def create_incident(*, actor: User, title: str, branch: Branch, topic: str, desc
     return inc
 
 
-def rate(appeal: Appeal, *, actor: Any, score: int, comment: str = "") -> Appeal:
+def rate(appeal: Appeal, *, actor: Any, score: int, comment: str = "", expected_version: int | None = None) -> Appeal:
     """The customer's rating of the answer (1–5), after the answer has reached them."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({"score": [_("The rating is a whole number from 1 to 5.")]})
     with transaction.atomic(), acting_as(actor):
-        appeal = _lock(appeal)
+        appeal = _lock(appeal, expected_version)
         if appeal.status not in (Status.ANSWERED, Status.CLOSED) or appeal.delivered_at is None:
             raise TransitionNotAllowed(_("An appeal can be rated once its answer has been received."))
         appeal.rating = score
@@ -717,15 +942,20 @@ def rate(appeal: Appeal, *, actor: Any, score: int, comment: str = "") -> Appeal
         appeal.rated_at = timezone.now()
         _save(appeal, ["rating", "rating_comment", "rated_at"])
         _event(appeal, EventType.RATED, actor, score=score, comment=comment)
-        _history(appeal, ContactEventKind.FEEDBACK, _("Rated the answer to %(n)s: %(s)s of 5") % {"n": appeal.number, "s": score}, actor)
+        _history(
+            appeal,
+            ContactEventKind.FEEDBACK,
+            _("Rated the answer to %(n)s: %(s)s of 5") % {"n": appeal.number, "s": score},
+            actor,
+        )
     return appeal
 
 
-def comment(appeal: Appeal, *, actor: User, text: str) -> AppealEvent:
+def comment(appeal: Appeal, *, actor: User, text: str, expected_version: int | None = None) -> AppealEvent:
     if not text.strip():
         raise ValidationError({"text": [_("The comment is empty.")]})
     with transaction.atomic(), acting_as(actor):
-        return _event(_lock(appeal), EventType.COMMENT, actor, reason=text.strip())
+        return _event(_lock(appeal, expected_version), EventType.COMMENT, actor, reason=text.strip())
 
 
 def _sniff(head: bytes) -> str | None:
@@ -747,7 +977,9 @@ def _sniff(head: bytes) -> str | None:
         head.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if b"<" in head[:64] and (b"<html" in head.lower() or b"<script" in head.lower() or b"<svg" in head.lower()):
+    if b"<" in head[:64] and (
+        b"<html" in head.lower() or b"<script" in head.lower() or b"<svg" in head.lower()
+    ):
         return None
     return "text/plain"
 
@@ -757,12 +989,16 @@ def add_attachment(appeal: Appeal, *, actor: User, upload: UploadedFile) -> Atta
     if upload.size is None or upload.size == 0:
         raise ValidationError({"file": [_("The file is empty.")]})
     if upload.size > limit:
-        raise ValidationError({"file": [_("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]})
+        raise ValidationError(
+            {"file": [_("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]}
+        )
     head = upload.read(512)
     upload.seek(0)
     mime = _sniff(head)
     if mime is None or mime not in MAX_ATTACHMENTS_TYPES:
-        raise ValidationError({"file": [_("Files of this type are not accepted (PDF, images, text and office documents are).")]})
+        raise ValidationError(
+            {"file": [_("Files of this type are not accepted (PDF, images, text and office documents are).")]}
+        )
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -770,7 +1006,14 @@ def add_attachment(appeal: Appeal, *, actor: User, upload: UploadedFile) -> Atta
     name = (upload.name or "file").replace("/", "_").replace("\\", "_")[-200:]
     with transaction.atomic(), acting_as(actor):
         appeal = _lock(appeal)
-        att = Attachment(appeal=appeal, name=name, content_type=mime, size=upload.size, sha256=digest.hexdigest(), uploaded_by=actor)
+        att = Attachment(
+            appeal=appeal,
+            name=name,
+            content_type=mime,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+        )
         att.file.save(name, upload, save=False)
         att.save()
         _event(appeal, EventType.ATTACHMENT, actor, attachment=att.pk, name=name)
@@ -786,11 +1029,19 @@ def warn_due(*, actor: Any, now: dt.datetime | None = None) -> int:
     count = 0
     book = deadlines.get_policy_book()
     candidates = Appeal.objects.filter(
-        status__in=OPEN_STATUSES, paused_at__isnull=True, warned_at__isnull=True, deadline_at__gt=now,
-        deadline_at__lte=now + dt.timedelta(hours=max([t.warn_before_hours for t in book.terms] + [deadlines.DEFAULT_TERM.warn_before_hours])),
+        status__in=OPEN_STATUSES,
+        paused_at__isnull=True,
+        warned_at__isnull=True,
+        deadline_at__gt=now,
+        deadline_at__lte=now
+        + dt.timedelta(
+            hours=max([t.warn_before_hours for t in book.terms] + [deadlines.DEFAULT_TERM.warn_before_hours])
+        ),
     ).select_related("assignee", "policy")
     for appeal in candidates.iterator():
-        warn_hours = appeal.policy.warn_before_hours if appeal.policy else deadlines.DEFAULT_TERM.warn_before_hours
+        warn_hours = (
+            appeal.policy.warn_before_hours if appeal.policy else deadlines.DEFAULT_TERM.warn_before_hours
+        )
         if appeal.deadline_at - now > dt.timedelta(hours=warn_hours):
             continue
         with transaction.atomic(), acting_as(actor):
@@ -799,7 +1050,12 @@ def warn_due(*, actor: Any, now: dt.datetime | None = None) -> int:
             _log_flag(appeal, "warned_at", now)
             _event(appeal, EventType.DEADLINE_WARNING, actor, deadline=appeal.deadline_at.isoformat())
             if appeal.assignee and appeal.assignee.email:
-                jobs.enqueue("appeals.notify_staff", appeal_id=appeal.pk, email=appeal.assignee.email, reason="due_soon")
+                jobs.enqueue(
+                    "appeals.notify_staff",
+                    appeal_id=appeal.pk,
+                    email=appeal.assignee.email,
+                    reason="due_soon",
+                )
         count += 1
     return count
 
@@ -809,17 +1065,34 @@ def escalate_overdue(*, actor: Any, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     overdue = Appeal.objects.filter(
-        status__in=OPEN_STATUSES, paused_at__isnull=True, overdue_escalated_at__isnull=True, deadline_at__lt=now
+        status__in=OPEN_STATUSES,
+        paused_at__isnull=True,
+        overdue_escalated_at__isnull=True,
+        deadline_at__lt=now,
     ).select_related("department__head", "branch")
     for appeal in overdue.iterator():
         with transaction.atomic(), acting_as(actor):
-            if not Appeal.objects.filter(pk=appeal.pk, overdue_escalated_at__isnull=True).update(overdue_escalated_at=now):
+            if not Appeal.objects.filter(pk=appeal.pk, overdue_escalated_at__isnull=True).update(
+                overdue_escalated_at=now
+            ):
                 continue
             _log_flag(appeal, "overdue_escalated_at", now)
-            head = appeal.department.head if appeal.department and appeal.department.head else (
-                User.objects.filter(role=Role.BRANCH_HEAD, branches=appeal.branch_id, is_active=True).order_by("id").first()
+            head = (
+                appeal.department.head
+                if appeal.department and appeal.department.head
+                else (
+                    User.objects.filter(role=Role.BRANCH_HEAD, branches=appeal.branch_id, is_active=True)
+                    .order_by("id")
+                    .first()
+                )
             )
-            _event(appeal, EventType.OVERDUE, actor, head=head.pk if head else None, deadline=appeal.deadline_at.isoformat())
+            _event(
+                appeal,
+                EventType.OVERDUE,
+                actor,
+                head=head.pk if head else None,
+                deadline=appeal.deadline_at.isoformat(),
+            )
             if head is not None and head.email:
                 jobs.enqueue("appeals.notify_staff", appeal_id=appeal.pk, email=head.email, reason="overdue")
             events.publish("appeal.overdue", appeal_id=appeal.pk)

@@ -49,7 +49,9 @@ class PolicyTerm:
 DEFAULT_TERM = PolicyTerm(None, DeadlineUnit.CALENDAR_DAYS, 30)
 
 
-def compute_deadline(start: dt.datetime, unit: str, amount: int, tz: zoneinfo.ZoneInfo, calendar: WorkingCalendar) -> dt.datetime:
+def compute_deadline(
+    start: dt.datetime, unit: str, amount: int, tz: zoneinfo.ZoneInfo, calendar: WorkingCalendar
+) -> dt.datetime:
     """The deadline for a term of ``amount`` ``unit`` counted from the aware datetime ``start``."""
     if unit == DeadlineUnit.HOURS:
         return start + dt.timedelta(hours=amount)
@@ -111,7 +113,17 @@ def get_policy_book() -> PolicyBook:
         with _lock:
             rows = DeadlinePolicy.objects.filter(active=True)
             _book = book = PolicyBook(
-                PolicyTerm(p.pk, p.unit, p.amount, p.registration_days, p.warn_before_hours, p.kind, p.topic, p.customer_kind, p.channel)
+                PolicyTerm(
+                    p.pk,
+                    p.unit,
+                    p.amount,
+                    p.registration_days,
+                    p.warn_before_hours,
+                    p.kind,
+                    p.topic,
+                    p.customer_kind,
+                    p.channel,
+                )
                 for p in rows
             )
     return book
@@ -128,7 +140,13 @@ post_delete.connect(_invalidate, sender="appeals.DeadlinePolicy", dispatch_uid="
 
 
 def deadline_for(
-    *, registered_at: dt.datetime, kind: str, topic: str, customer_kind: str, channel: str, tz: zoneinfo.ZoneInfo
+    *,
+    registered_at: dt.datetime,
+    kind: str,
+    topic: str,
+    customer_kind: str,
+    channel: str,
+    tz: zoneinfo.ZoneInfo,
 ) -> tuple[PolicyTerm, dt.datetime]:
     term = get_policy_book().select(kind, topic, customer_kind, channel)
     return term, compute_deadline(registered_at, term.unit, term.amount, tz, get_calendar())

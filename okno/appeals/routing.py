@@ -27,7 +27,11 @@ class Rule:
 
     @property
     def specificity(self) -> int:
-        return (4 if self.grid_district_id else 2 if self.source_branch_id else 0) + (2 if self.topic else 0) + (1 if self.customer_kind else 0)
+        return (
+            (4 if self.grid_district_id else 2 if self.source_branch_id else 0)
+            + (2 if self.topic else 0)
+            + (1 if self.customer_kind else 0)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,9 @@ class Router:
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = sorted(rules, key=lambda r: (-r.specificity, r.priority, r.id))
 
-    def route(self, *, topic: str, grid_district_id: int | None, branch_id: int | None, customer_kind: str) -> Route:
+    def route(
+        self, *, topic: str, grid_district_id: int | None, branch_id: int | None, customer_kind: str
+    ) -> Route:
         for r in self.rules:
             if r.topic and r.topic != topic:
                 continue
@@ -67,7 +73,14 @@ def get_router() -> Router:
 
         with _lock:
             rows = RoutingRule.objects.filter(active=True).values_list(
-                "id", "topic", "grid_district_id", "source_branch_id", "customer_kind", "branch_id", "department_id", "priority"
+                "id",
+                "topic",
+                "grid_district_id",
+                "source_branch_id",
+                "customer_kind",
+                "branch_id",
+                "department_id",
+                "priority",
             )
             _router = router = Router([Rule(*row) for row in rows])
     return router

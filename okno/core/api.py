@@ -40,7 +40,9 @@ def _field_errors(detail: Any) -> dict[str, list[str]]:
     return {"non_field_errors": [str(detail)]}
 
 
-def problem(status_code: int, title: str, detail: str = "", errors: dict | None = None, **extra: Any) -> Response:
+def problem(
+    status_code: int, title: str, detail: str = "", errors: dict | None = None, **extra: Any
+) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status_code}
     if detail:
         body["detail"] = detail

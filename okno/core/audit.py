@@ -70,7 +70,9 @@ def _pre_save(sender: type[models.Model], instance: models.Model, raw: bool = Fa
     instance._audit_before = snapshot(old, exclude) if old is not None else None  # type: ignore[attr-defined]
 
 
-def _post_save(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def _post_save(
+    sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     if raw:
         return
     after = snapshot(instance, _registered[sender])

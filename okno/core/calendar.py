@@ -21,7 +21,9 @@ SPAN = (2000, 2060)
 
 
 class WorkingCalendar:
-    def __init__(self, non_working: set[dt.date], working: set[dt.date], span: tuple[int, int] = SPAN) -> None:
+    def __init__(
+        self, non_working: set[dt.date], working: set[dt.date], span: tuple[int, int] = SPAN
+    ) -> None:
         first = dt.date(span[0], 1, 1).toordinal()
         last = dt.date(span[1], 12, 31).toordinal()
         off = {d.toordinal() for d in non_working}

@@ -24,7 +24,11 @@ def fire_periodic(name: str) -> int:
 def beat_schedule() -> dict:
     jobs.autodiscover()
     return {
-        spec.name: {"task": "okno.fire_periodic", "schedule": spec.every.total_seconds(), "args": (spec.name,)}
+        spec.name: {
+            "task": "okno.fire_periodic",
+            "schedule": spec.every.total_seconds(),
+            "args": (spec.name,),
+        }
         for spec in jobs.REGISTRY.values()
         if spec.every is not None
     }

@@ -18,5 +18,7 @@ def okno(request: HttpRequest) -> dict[str, Any]:
     return {
         "OKNO_COMPANY_NAME": settings.OKNO_COMPANY_NAME,
         "okno_company": SimpleLazyObject(_company),
-        "okno_perms": user.permissions() if user is not None and user.is_authenticated and hasattr(user, "permissions") else set(),
+        "okno_perms": user.permissions()
+        if user is not None and user.is_authenticated and hasattr(user, "permissions")
+        else set(),
     }

@@ -122,7 +122,9 @@ def claim_next() -> int | None:
     from okno.core.models import JobRun
 
     with transaction.atomic():
-        qs = JobRun.objects.filter(status=JobRun.Status.QUEUED, run_after__lte=timezone.now()).order_by("run_after", "id")
+        qs = JobRun.objects.filter(status=JobRun.Status.QUEUED, run_after__lte=timezone.now()).order_by(
+            "run_after", "id"
+        )
         if connection.vendor == "postgresql":
             qs = qs.select_for_update(skip_locked=True)
         run = qs.only("id").first()
@@ -138,7 +140,12 @@ def due_periodic(now: dt.datetime | None = None) -> list[str]:
     for spec in REGISTRY.values():
         if spec.every is None:
             continue
-        last = JobRun.objects.filter(name=spec.name).order_by("-queued_at").values_list("queued_at", flat=True).first()
+        last = (
+            JobRun.objects.filter(name=spec.name)
+            .order_by("-queued_at")
+            .values_list("queued_at", flat=True)
+            .first()
+        )
         if last is None or now - last >= spec.every:
             due.append(spec.name)
     return due

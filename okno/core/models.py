@@ -18,7 +18,12 @@ class ChangeLog(models.Model):
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
@@ -36,7 +41,9 @@ class ChangeLog(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="core_change_object")]
 
     def __str__(self) -> str:
-        return f"{self.time:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"
+        return (
+            f"{self.time:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"
+        )
 
 
 class AccessLog(models.Model):
@@ -44,7 +51,11 @@ class AccessLog(models.Model):
 
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
@@ -104,7 +115,9 @@ class JobRun(models.Model):
 
     name = models.CharField(_("job"), max_length=100, db_index=True)
     kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
     run_after = models.DateTimeField(_("run after"), default=timezone.now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,7 +41,12 @@ class Address(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
     fias_guid = models.UUIDField(_("FIAS/GAR GUID"), null=True, blank=True, db_index=True)
     grid_district = models.ForeignKey(
-        GridDistrict, verbose_name=_("grid district"), null=True, blank=True, on_delete=models.SET_NULL, related_name="addresses"
+        GridDistrict,
+        verbose_name=_("grid district"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="addresses",
     )
 
     class Meta:
@@ -72,7 +78,9 @@ class Address(models.Model):
 class Customer(models.Model):
     """An individual, a legal entity or a sole proprietor."""
 
-    kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.INDIVIDUAL)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.INDIVIDUAL
+    )
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
@@ -80,7 +88,12 @@ class Customer(models.Model):
     inn = models.CharField(_("INN"), max_length=12, blank=True, db_index=True)
     ogrn = models.CharField(_("OGRN/OGRNIP"), max_length=15, blank=True)
     branch = models.ForeignKey(
-        Branch, verbose_name=_("branch"), null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+        Branch,
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     search_text = models.TextField(_("search text"), blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -111,7 +124,7 @@ class Customer(models.Model):
         return None if q is None else q | Q(branch__isnull=True)
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.kind == CustomerKind.LEGAL_ENTITY and not self.organisation.strip():
             errors["organisation"] = _("A legal entity needs its name.")
         if self.kind != CustomerKind.LEGAL_ENTITY and not self.last_name.strip():
@@ -119,25 +132,46 @@ class Customer(models.Model):
         if self.inn:
             expected = 10 if self.kind == CustomerKind.LEGAL_ENTITY else 12
             if len(self.inn) != expected or not is_valid_inn(self.inn):
-                errors["inn"] = _("INN %(inn)s is not valid (%(n)s digits with check digits).") % {"inn": self.inn, "n": expected}
+                errors["inn"] = _("INN %(inn)s is not valid (%(n)s digits with check digits).") % {
+                    "inn": self.inn,
+                    "n": expected,
+                }
         if errors:
             raise ValidationError(errors)
 
     def build_search_text(self, extra: list[str] | None = None) -> str:
-        parts = [self.last_name, self.first_name, self.patronymic, self.organisation, self.inn, *(extra or [])]
+        parts = [
+            self.last_name,
+            self.first_name,
+            self.patronymic,
+            self.organisation,
+            self.inn,
+            *(extra or []),
+        ]
         return fold(" ".join(p for p in parts if p))
 
 
 class ServicePoint(models.Model):
     """Where energy is delivered: a flat, a house, a shop."""
 
-    address = models.ForeignKey(Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="service_points")
-    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="service_points")
+    address = models.ForeignKey(
+        Address, verbose_name=_("address"), on_delete=models.PROTECT, related_name="service_points"
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="service_points"
+    )
     grid_district = models.ForeignKey(
-        GridDistrict, verbose_name=_("grid district"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        GridDistrict,
+        verbose_name=_("grid district"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     name = models.CharField(_("name"), max_length=200, blank=True)
-    max_capacity_kw = models.DecimalField(_("maximum capacity, kW"), max_digits=10, decimal_places=2, null=True, blank=True)
+    max_capacity_kw = models.DecimalField(
+        _("maximum capacity, kW"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("service point")
@@ -151,8 +185,12 @@ class Account(models.Model):
     """A billing account (лицевой счёт) of a customer at one service point."""
 
     number = models.CharField(_("account number"), max_length=20, unique=True)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="accounts")
-    service_point = models.ForeignKey(ServicePoint, verbose_name=_("service point"), on_delete=models.PROTECT, related_name="accounts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="accounts"
+    )
+    service_point = models.ForeignKey(
+        ServicePoint, verbose_name=_("service point"), on_delete=models.PROTECT, related_name="accounts"
+    )
     contract_number = models.CharField(_("contract number"), max_length=50, blank=True)
     opened_on = models.DateField(_("opened on"), default=timezone.localdate)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
@@ -177,13 +215,17 @@ class Account(models.Model):
 
     def clean(self) -> None:
         if not is_valid_account_number(self.number):
-            raise ValidationError({"number": _("Account number %(n)s has a wrong check digit or length.") % {"n": self.number}})
+            raise ValidationError(
+                {"number": _("Account number %(n)s has a wrong check digit or length.") % {"n": self.number}}
+            )
 
 
 class ContactPoint(models.Model):
     """A phone number or e-mail address of a customer, with consent to be contacted there."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=ContactKind.choices)
     value = models.CharField(_("value"), max_length=254)
     is_primary = models.BooleanField(_("primary"), default=False)
@@ -192,7 +234,9 @@ class ContactPoint(models.Model):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        constraints = [models.UniqueConstraint(fields=["customer", "kind", "value"], name="cust_contact_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "kind", "value"], name="cust_contact_unique")
+        ]
         indexes = [models.Index(fields=["kind", "value"], name="cust_contact_value")]
 
     def __str__(self) -> str:
@@ -209,8 +253,12 @@ class ContactPoint(models.Model):
 class Consent(models.Model):
     """A consent given (and possibly withdrawn) for a channel and a purpose (152-FZ, 38-FZ)."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="consents")
-    channel = models.CharField(_("channel"), max_length=10, choices=ContactKind.choices + [("sms", "SMS"), ("any", _("Any"))])
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="consents"
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=ContactKind.choices + [("sms", "SMS"), ("any", _("Any"))]
+    )
     purpose = models.CharField(_("purpose"), max_length=30, choices=ConsentPurpose.choices)
     given_at = models.DateTimeField(_("given at"), default=timezone.now)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
@@ -232,7 +280,9 @@ class Consent(models.Model):
 class ContactEvent(models.Model):
     """One line of a customer's contact history: appeals, answers, calls, notifications, visits."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="history")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="history"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=ContactEventKind.choices)
     occurred_at = models.DateTimeField(_("time"), default=timezone.now)
     channel = models.CharField(_("channel"), max_length=20, blank=True)
@@ -242,7 +292,14 @@ class ContactEvent(models.Model):
     ref_type = models.CharField(_("object type"), max_length=50, blank=True)
     ref_id = models.BigIntegerField(_("object id"), null=True, blank=True)
     ref_label = models.CharField(_("reference"), max_length=50, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("staff"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("contact history entry")

@@ -50,7 +50,22 @@ class OknoUserAdmin(UserAdmin):
     list_display = ("username", "last_name", "first_name", "role", "department", "all_branches", "is_active")
     list_filter = ("role", "is_active", "all_branches", "branches")
     fieldsets = (
-        *UserAdmin.fieldsets,
-        ("Okno", {"fields": ("patronymic", "role", "position", "phone", "department", "office", "branches", "all_branches", "is_system")}),
+        *(UserAdmin.fieldsets or ()),
+        (
+            "Okno",
+            {
+                "fields": (
+                    "patronymic",
+                    "role",
+                    "position",
+                    "phone",
+                    "department",
+                    "office",
+                    "branches",
+                    "all_branches",
+                    "is_system",
+                )
+            },
+        ),
     )
     filter_horizontal = ("branches", "groups", "user_permissions")

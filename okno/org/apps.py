@@ -11,6 +11,13 @@ class OrgConfig(AppConfig):
         from okno.core import audit
         from okno.org import models
 
-        for model in (models.Company, models.Branch, models.GridDistrict, models.ServiceCentre, models.Office, models.Department):
+        for model in (
+            models.Company,
+            models.Branch,
+            models.GridDistrict,
+            models.ServiceCentre,
+            models.Office,
+            models.Department,
+        ):
             audit.register(model)
         audit.register(models.User, exclude=("password", "last_login"))

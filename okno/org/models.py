@@ -46,10 +46,14 @@ class Company(models.Model):
 class Branch(models.Model):
     """A regional division (филиал), in its own time zone."""
 
-    company = models.ForeignKey(Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="branches")
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="branches"
+    )
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_timezone])
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_timezone]
+    )
     region = models.CharField(_("region"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
@@ -76,11 +80,15 @@ class Branch(models.Model):
 class GridDistrict(models.Model):
     """A grid district (РЭС) of a branch: the territory unit used for routing."""
 
-    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="districts")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="districts"
+    )
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=200)
     settlements = models.TextField(
-        _("settlements"), blank=True, help_text=_("Settlements served, one per line (used to place addresses).")
+        _("settlements"),
+        blank=True,
+        help_text=_("Settlements served, one per line (used to place addresses)."),
     )
 
     class Meta:
@@ -99,10 +107,20 @@ class ServiceCentre(models.Model):
     """A customer service centre (ЦОК) of category 1, 2 or 3."""
 
     branch = models.ForeignKey(
-        Branch, verbose_name=_("branch"), null=True, blank=True, on_delete=models.PROTECT, related_name="service_centres"
+        Branch,
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_centres",
     )
     district = models.ForeignKey(
-        GridDistrict, verbose_name=_("grid district"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        GridDistrict,
+        verbose_name=_("grid district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     name = models.CharField(_("name"), max_length=200)
     category = models.PositiveSmallIntegerField(_("category"), choices=ServiceCentreCategory.choices)
@@ -119,7 +137,9 @@ class ServiceCentre(models.Model):
         if self.category != ServiceCentreCategory.FIRST and self.branch_id is None:
             raise ValidationError({"branch": _("A service centre of category 2 or 3 belongs to a branch.")})
         if self.category == ServiceCentreCategory.THIRD and self.district_id is None:
-            raise ValidationError({"district": _("A service centre of category 3 belongs to a grid district.")})
+            raise ValidationError(
+                {"district": _("A service centre of category 3 belongs to a grid district.")}
+            )
 
 
 class Office(models.Model):
@@ -131,7 +151,9 @@ class Office(models.Model):
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
-    hours = models.TextField(_("opening hours"), blank=True, help_text=_("For example: Mon–Thu 8:00–17:00, Fri 8:00–16:00"))
+    hours = models.TextField(
+        _("opening hours"), blank=True, help_text=_("For example: Mon–Thu 8:00–17:00, Fri 8:00–16:00")
+    )
     services = models.TextField(_("services"), blank=True, help_text=_("Services provided, one per line"))
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -151,15 +173,29 @@ class Office(models.Model):
 class Department(models.Model):
     """A department responsible for topics on a territory; ``parent`` is the level above for escalations."""
 
-    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="departments")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="departments"
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("higher department"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("higher department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     name = models.CharField(_("name"), max_length=200)
     topics = models.JSONField(_("topics"), default=list, blank=True)
-    districts = models.ManyToManyField(GridDistrict, verbose_name=_("grid districts"), blank=True, related_name="departments")
+    districts = models.ManyToManyField(
+        GridDistrict, verbose_name=_("grid districts"), blank=True, related_name="departments"
+    )
     head = models.ForeignKey(
-        "User", verbose_name=_("head"), null=True, blank=True, on_delete=models.SET_NULL, related_name="headed_departments"
+        "User",
+        verbose_name=_("head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="headed_departments",
     )
 
     objects = RestrictedQuerySet.as_manager()
@@ -188,15 +224,27 @@ class User(AbstractUser):
     branches = models.ManyToManyField(Branch, verbose_name=_("branches"), blank=True, related_name="staff")
     all_branches = models.BooleanField(_("whole company"), default=False, help_text=_("Sees every branch"))
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
     )
-    office = models.ForeignKey(Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff")
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("office"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+    )
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     position = models.CharField(_("position"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     is_system = models.BooleanField(_("system actor"), default=False)
 
-    objects = OknoUserManager()
+    objects = OknoUserManager()  # type: ignore[misc]  # django-stubs declares it a ClassVar on AbstractUser
 
     class Meta:
         verbose_name = _("staff member")
@@ -226,12 +274,16 @@ class User(AbstractUser):
         return list(self.branches.values_list("pk", flat=True))
 
     def in_scope(self, branch_id: int | None) -> bool:
-        return self.all_branches or self.is_superuser or (branch_id is not None and branch_id in self.branch_ids)
+        return (
+            self.all_branches or self.is_superuser or (branch_id is not None and branch_id in self.branch_ids)
+        )
 
     def clean(self) -> None:
         super().clean()
         if self.role in {Role.SPECIALIST, Role.HEAD_OF_DEPARTMENT} and self.department_id is None:
-            raise ValidationError({"department": _("A specialist or head of department belongs to a department.")})
+            raise ValidationError(
+                {"department": _("A specialist or head of department belongs to a department.")}
+            )
 
 
 def system_actor(name: str = "system") -> User:
@@ -241,7 +293,13 @@ def system_actor(name: str = "system") -> User:
     if user is None:
         user, _created = User.objects.get_or_create(
             username=username,
-            defaults={"role": Role.SYSTEM, "all_branches": True, "is_system": True, "is_active": True, "first_name": name},
+            defaults={
+                "role": Role.SYSTEM,
+                "all_branches": True,
+                "is_system": True,
+                "is_active": True,
+                "first_name": name,
+            },
         )
         user.set_unusable_password()
         user.save(update_fields=["password"])

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from okno.org.choices import Role
 
-_VIEW_CORE = {"appeal.view", "customer.view", "account.view", "attachment.view", "incident.view", "branch.view", "department.view"}
+_VIEW_CORE = {
+    "appeal.view",
+    "customer.view",
+    "account.view",
+    "attachment.view",
+    "incident.view",
+    "branch.view",
+    "department.view",
+}
 _WORK = {
     "appeal.register",
     "appeal.change",
@@ -20,17 +28,66 @@ _WORK = {
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OPERATOR: frozenset(_VIEW_CORE | {"appeal.register", "appeal.change", "appeal.transition", "appeal.answer", "attachment.add", "customer.add", "customer.change", "appeal.feedback"}),
+    Role.OPERATOR: frozenset(
+        _VIEW_CORE
+        | {
+            "appeal.register",
+            "appeal.change",
+            "appeal.transition",
+            "appeal.answer",
+            "attachment.add",
+            "customer.add",
+            "customer.change",
+            "appeal.feedback",
+        }
+    ),
     Role.SPECIALIST: frozenset(_VIEW_CORE | _WORK),
-    Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}),
-    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}),
+    Role.HEAD_OF_DEPARTMENT: frozenset(
+        _VIEW_CORE
+        | _WORK
+        | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}
+    ),
+    Role.BRANCH_HEAD: frozenset(
+        _VIEW_CORE
+        | _WORK
+        | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}
+    ),
     Role.QUALITY_MANAGER: frozenset(_VIEW_CORE | {"report.view", "appeal.feedback"}),
-    Role.SECURITY_OFFICER: frozenset({"changelog.view", "accesslog.view", "customer.view", "account.view", "branch.view", "department.view"}),
+    Role.SECURITY_OFFICER: frozenset(
+        {
+            "changelog.view",
+            "accesslog.view",
+            "customer.view",
+            "account.view",
+            "branch.view",
+            "department.view",
+        }
+    ),
     Role.ADMINISTRATOR: frozenset(
-        _VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "appeal.feedback", "report.view",
-                              "incident.change", "changelog.view", "accesslog.view", "refdata.change"}
+        _VIEW_CORE
+        | _WORK
+        | {
+            "appeal.assign",
+            "appeal.extend",
+            "appeal.cancel",
+            "appeal.feedback",
+            "report.view",
+            "incident.change",
+            "changelog.view",
+            "accesslog.view",
+            "refdata.change",
+        }
     ),
     Role.SYSTEM: frozenset(
-        _VIEW_CORE | _WORK | {"appeal.assign", "appeal.extend", "appeal.cancel", "appeal.feedback", "report.view", "incident.change"}
+        _VIEW_CORE
+        | _WORK
+        | {
+            "appeal.assign",
+            "appeal.extend",
+            "appeal.cancel",
+            "appeal.feedback",
+            "report.view",
+            "incident.change",
+        }
     ),
 }

@@ -9,7 +9,9 @@ from okno.appeals import actions
 from okno.appeals.models import Appeal
 from okno.core.errors import StaleVersion
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL"
+)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,8 +33,10 @@ def test_two_people_acting_on_the_same_version_one_wins_one_is_told(register, or
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=act, args=(org.specialist_a1, "Нужен паспорт")),
-               threading.Thread(target=act, args=(org.specialist_a2, "Нужен договор"))]
+    threads = [
+        threading.Thread(target=act, args=(org.specialist_a1, "Нужен паспорт")),
+        threading.Thread(target=act, args=(org.specialist_a2, "Нужен договор")),
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -5,7 +5,13 @@ import zoneinfo
 
 import pytest
 
-from okno.appeals.deadlines import PolicyBook, PolicyTerm, compute_deadline, effective_deadline, registration_deadline
+from okno.appeals.deadlines import (
+    PolicyBook,
+    PolicyTerm,
+    compute_deadline,
+    effective_deadline,
+    registration_deadline,
+)
 from okno.core.calendar import get_calendar
 
 MSK = zoneinfo.ZoneInfo("Europe/Moscow")
@@ -23,7 +29,9 @@ def cal(reference_data):
 
 def test_written_appeal_is_due_at_the_end_of_the_30th_day(cal):
     # 2 March 2026 + 30 days = 1 April 2026 (Wednesday, a working day).
-    assert compute_deadline(at(2026, 3, 2, 10), "calendar_days", 30, MSK, cal) == at(2026, 4, 1, 23, 59) + dt.timedelta(seconds=59)
+    assert compute_deadline(at(2026, 3, 2, 10), "calendar_days", 30, MSK, cal) == at(
+        2026, 4, 1, 23, 59
+    ) + dt.timedelta(seconds=59)
 
 
 def test_calendar_deadline_on_a_holiday_moves_to_the_next_working_day(cal):
@@ -38,7 +46,9 @@ def test_calendar_deadline_on_a_weekend_after_may_day_moves_to_monday(cal):
 
 def test_working_day_deadline_over_new_year(cal):
     # Mon 28 Dec 2026 + 5 working days = 13 January 2027 (see the calendar test).
-    assert compute_deadline(at(2026, 12, 28, 12), "working_days", 5, MSK, cal) == dt.datetime(2027, 1, 13, 23, 59, 59, tzinfo=MSK)
+    assert compute_deadline(at(2026, 12, 28, 12), "working_days", 5, MSK, cal) == dt.datetime(
+        2027, 1, 13, 23, 59, 59, tzinfo=MSK
+    )
 
 
 def test_callback_within_four_hours(cal):
@@ -46,9 +56,15 @@ def test_callback_within_four_hours(cal):
 
 
 def test_the_day_is_counted_in_the_branch_time_zone(cal):
-    moment = dt.datetime(2026, 3, 2, 20, 30, tzinfo=dt.UTC)  # 23:30 in Moscow, 01:30 on 3 March in Yekaterinburg
-    assert compute_deadline(moment, "calendar_days", 30, MSK, cal) == dt.datetime(2026, 4, 1, 23, 59, 59, tzinfo=MSK)
-    assert compute_deadline(moment, "calendar_days", 30, YEKT, cal) == dt.datetime(2026, 4, 2, 23, 59, 59, tzinfo=YEKT)
+    moment = dt.datetime(
+        2026, 3, 2, 20, 30, tzinfo=dt.UTC
+    )  # 23:30 in Moscow, 01:30 on 3 March in Yekaterinburg
+    assert compute_deadline(moment, "calendar_days", 30, MSK, cal) == dt.datetime(
+        2026, 4, 1, 23, 59, 59, tzinfo=MSK
+    )
+    assert compute_deadline(moment, "calendar_days", 30, YEKT, cal) == dt.datetime(
+        2026, 4, 2, 23, 59, 59, tzinfo=YEKT
+    )
 
 
 def test_pause_and_extension_shift_the_deadline():
@@ -58,7 +74,9 @@ def test_pause_and_extension_shift_the_deadline():
 
 
 def test_registration_is_due_within_three_days_of_receipt():
-    assert registration_deadline(at(2026, 3, 2, 17), 3, MSK) == dt.datetime(2026, 3, 5, 23, 59, 59, tzinfo=MSK)
+    assert registration_deadline(at(2026, 3, 2, 17), 3, MSK) == dt.datetime(
+        2026, 3, 5, 23, 59, 59, tzinfo=MSK
+    )
 
 
 def test_the_most_specific_policy_wins():

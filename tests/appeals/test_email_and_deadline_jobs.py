@@ -45,12 +45,16 @@ def test_answer_by_email_is_sent_as_a_pdf_letter_and_its_acceptance_stops_the_cl
     register, org, smtp, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        appeal = register(channel="email", contact_email="ivanov@example.ru", preferred_answer_channel="email")
+        appeal = register(
+            channel="email", contact_email="ivanov@example.ru", preferred_answer_channel="email"
+        )
     ack = smtp.messages[0]
     assert ack["Subject"].strip() == f"Обращение № {appeal.number} зарегистрировано"
     assert "Ответ будет дан не позднее" in ack.get_body().get_content()
     with django_capture_on_commit_callbacks(execute=True):
-        ans = actions.answer_appeal(appeal, actor=org.specialist_a1, text="Проверка проведена, нарушений нет.", channel="email")
+        ans = actions.answer_appeal(
+            appeal, actor=org.specialist_a1, text="Проверка проведена, нарушений нет.", channel="email"
+        )
     letter = smtp.messages[1]
     assert letter["To"] == "ivanov@example.ru"
     assert letter["Subject"].strip() == f"Ответ на обращение № {appeal.number}"
@@ -63,7 +67,9 @@ def test_answer_by_email_is_sent_as_a_pdf_letter_and_its_acceptance_stops_the_cl
     assert appeal.on_time is True
 
 
-def test_warning_before_the_deadline_and_escalation_when_overdue(register, org, smtp, django_capture_on_commit_callbacks):
+def test_warning_before_the_deadline_and_escalation_when_overdue(
+    register, org, smtp, django_capture_on_commit_callbacks
+):
     due_soon = register()
     overdue = register(topic="metering", text="Счётчик сломан")
     now = timezone.now()
@@ -72,7 +78,9 @@ def test_warning_before_the_deadline_and_escalation_when_overdue(register, org, 
     with django_capture_on_commit_callbacks(execute=True):
         jobs.submit("appeals.check_deadlines")
     subjects = sorted(m["Subject"].strip() for m in smtp.messages)
-    assert subjects == sorted([f"Истекает срок обращения № {due_soon.number}", f"Просрочено обращение № {overdue.number}"])
+    assert subjects == sorted(
+        [f"Истекает срок обращения № {due_soon.number}", f"Просрочено обращение № {overdue.number}"]
+    )
     to_head = next(m for m in smtp.messages if "Просрочено" in m["Subject"])
     assert to_head["To"] == org.head_a.email
     assert due_soon.events.filter(type="deadline_warning").count() == 1

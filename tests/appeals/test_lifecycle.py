@@ -15,7 +15,9 @@ def test_full_lifecycle_records_every_transition_with_actor(register, org):
     assert appeal.status == "assigned"
     spec = appeal.assignee
     appeal = actions.start_work(appeal, actor=spec)
-    ans = actions.answer_appeal(appeal, actor=spec, text="Электроснабжение восстановлено в 14:20.", channel="phone")
+    ans = actions.answer_appeal(
+        appeal, actor=spec, text="Электроснабжение восстановлено в 14:20.", channel="phone"
+    )
     appeal.refresh_from_db()
     assert appeal.status == "answered"
     assert ans.delivered_at is not None  # an answer by phone reaches the customer at once
@@ -48,7 +50,9 @@ def test_a_stale_version_never_overwrites_a_newer_change(register, org):
     seen_version = appeal.version
     actions.start_work(appeal, actor=org.specialist_a1, expected_version=seen_version)
     with pytest.raises(StaleVersion):
-        actions.wait_for_customer(appeal, actor=org.specialist_a2, reason="Нужна копия договора", expected_version=seen_version)
+        actions.wait_for_customer(
+            appeal, actor=org.specialist_a2, reason="Нужна копия договора", expected_version=seen_version
+        )
     appeal.refresh_from_db()
     assert appeal.status == "in_progress"
 
@@ -85,7 +89,9 @@ def test_waiting_for_the_customer_pauses_the_clock(register, org):
     assert dt.timedelta(days=2) <= shift < dt.timedelta(days=2, minutes=1)
 
 
-def test_a_deadline_is_extended_once_by_at_most_30_days(register, org, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_deadline_is_extended_once_by_at_most_30_days(
+    register, org, mailoutbox, django_capture_on_commit_callbacks
+):
     appeal = register(channel="email", contact_email="ivanov@example.ru", preferred_answer_channel="email")
     with pytest.raises(ValidationError) as err:
         actions.extend_deadline(appeal, actor=org.head_a, days=31, reason="Нужна проверка")
@@ -177,15 +183,26 @@ def test_reliability_complaint_requires_the_fields_of_the_retail_rules(register,
         register(kind="complaint", topic="power_quality", text="Напряжение 180 В")
     assert {"violation_place", "violation_at", "demand"} <= set(err.value.message_dict)
     appeal = register(
-        kind="complaint", topic="power_quality", text="Напряжение 180 В", violation_place="Северск, ул. Ленина, 10",
-        violation_at=timezone.now() - dt.timedelta(hours=3), demand="Восстановить качество напряжения",
+        kind="complaint",
+        topic="power_quality",
+        text="Напряжение 180 В",
+        violation_place="Северск, ул. Ленина, 10",
+        violation_at=timezone.now() - dt.timedelta(hours=3),
+        demand="Восстановить качество напряжения",
     )
     assert appeal.contract_number == "Д-1001"
 
 
 def test_anonymous_appeal_needs_a_contact_name(org):
     with pytest.raises(ValidationError) as err:
-        actions.register_appeal(channel="phone", kind="report", topic="theft", text="Воруют свет", actor=org.cc_operator, branch=org.a)
+        actions.register_appeal(
+            channel="phone",
+            kind="report",
+            topic="theft",
+            text="Воруют свет",
+            actor=org.cc_operator,
+            branch=org.a,
+        )
     assert "contact_name" in err.value.message_dict
     assert Appeal.objects.count() == 0
 
@@ -210,7 +227,9 @@ def test_account_of_another_customer_is_refused(register, customers):
 
 
 def test_registration_received_more_than_three_days_ago_is_marked_late(register):
-    appeal = register(received_at=timezone.now() - dt.timedelta(days=5), channel="mail", preferred_answer_channel="mail")
+    appeal = register(
+        received_at=timezone.now() - dt.timedelta(days=5), channel="mail", preferred_answer_channel="mail"
+    )
     assert appeal.registered_late is True
 
 

@@ -10,7 +10,9 @@ def test_an_appeal_change_is_logged_with_before_after_actor_and_request(register
 
     with request_id("req-43"):
         actions.start_work(appeal, actor=org.specialist_a1)
-    entry = ChangeLog.objects.filter(object_type="appeals.appeal", object_id=str(appeal.pk), request_id="req-43").latest("id")
+    entry = ChangeLog.objects.filter(
+        object_type="appeals.appeal", object_id=str(appeal.pk), request_id="req-43"
+    ).latest("id")
     assert entry.action == "update"
     assert entry.actor == org.specialist_a1
     assert entry.before["status"] == "assigned"
@@ -22,7 +24,9 @@ def test_an_appeal_change_is_logged_with_before_after_actor_and_request(register
 def test_deleting_reference_data_is_logged(org):
     from okno.org.models import Office
 
-    office = Office.objects.create(service_centre=org.office.service_centre, name="Временный офис", address="Северск")
+    office = Office.objects.create(
+        service_centre=org.office.service_centre, name="Временный офис", address="Северск"
+    )
     pk = office.pk
     with acting_as(org.admin):
         office.delete()
@@ -57,5 +61,7 @@ def test_security_officer_can_list_who_saw_a_customer(customers, org):
     audit.log_access(actor=org.operator_a, customer_id=customers.ivanov.pk, context_name="ui:customer")
     audit.log_access(actor=org.cc_operator, customer_id=customers.ivanov.pk, context_name="api:appeal")
     audit.log_access(actor=org.cc_operator, customer_id=customers.romashka.pk, context_name="ui:customer")
-    seen_by = set(AccessLog.objects.filter(customer_id=customers.ivanov.pk).values_list("actor_name", flat=True))
+    seen_by = set(
+        AccessLog.objects.filter(customer_id=customers.ivanov.pk).values_list("actor_name", flat=True)
+    )
     assert seen_by == {"operator_a", "cc_operator"}

@@ -18,7 +18,15 @@ def test_2026_has_247_working_days_as_in_the_official_calendar(cal):
 
 
 def test_new_year_holidays_and_the_transferred_days_are_not_working(cal):
-    for day in (D(2026, 1, 1), D(2026, 1, 8), D(2026, 1, 9), D(2026, 3, 9), D(2026, 5, 11), D(2026, 11, 4), D(2026, 12, 31)):
+    for day in (
+        D(2026, 1, 1),
+        D(2026, 1, 8),
+        D(2026, 1, 9),
+        D(2026, 3, 9),
+        D(2026, 5, 11),
+        D(2026, 11, 4),
+        D(2026, 12, 31),
+    ):
         assert not cal.is_working_day(day), day
     assert cal.is_working_day(D(2026, 1, 12))
     assert cal.is_working_day(D(2026, 4, 30))  # a shortened pre-holiday day is still a working day

@@ -1,6 +1,6 @@
+from okno.appeals.models.answer import Answer
 from okno.appeals.models.appeal import Appeal, AppealCounter, AppealEvent, AppealStat, Attachment, Incident
 from okno.appeals.models.policy import AnswerTemplate, DeadlinePolicy, RoutingRule
-from okno.appeals.models.answer import Answer
 
 __all__ = [
     "Answer",

@@ -11,13 +11,22 @@ from okno.appeals.choices import AnswerChannel
 class Answer(models.Model):
     """The written response to an appeal; ``delivered_at`` is when it reached the customer (stops the clock)."""
 
-    appeal = models.ForeignKey("appeals.Appeal", verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="answers")
+    appeal = models.ForeignKey(
+        "appeals.Appeal", verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="answers"
+    )
     template = models.ForeignKey(
-        "appeals.AnswerTemplate", verbose_name=_("template"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "appeals.AnswerTemplate",
+        verbose_name=_("template"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     text = models.TextField(_("text"))
     channel = models.CharField(_("answer channel"), max_length=20, choices=AnswerChannel.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("written at"), default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     outgoing_number = models.CharField(_("outgoing number"), max_length=30, blank=True)

@@ -30,7 +30,9 @@ class Incident(models.Model):
 
     title = models.CharField(_("title"), max_length=300)
     topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices, default=Topic.OUTAGE)
-    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="incidents")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="incidents"
+    )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -74,40 +76,83 @@ class Appeal(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
 
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
     )
     contact_name = models.CharField(_("contact name"), max_length=300, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
-    account = models.ForeignKey(Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals")
-    address = models.ForeignKey(Address, verbose_name=_("address"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals")
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    address = models.ForeignKey(
+        Address,
+        verbose_name=_("address"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
     address_text = models.CharField(_("address (as given)"), max_length=400, blank=True)
     text = models.TextField(_("text"))
     preferred_answer_channel = models.CharField(
-        _("preferred answer channel"), max_length=20, choices=AnswerChannel.choices, default=AnswerChannel.MAIL
+        _("preferred answer channel"),
+        max_length=20,
+        choices=AnswerChannel.choices,
+        default=AnswerChannel.MAIL,
     )
 
     # Fields the retail-market rules require in a complaint about reliability or quality of supply.
     contract_number = models.CharField(_("contract number"), max_length=50, blank=True)
-    violation_place = models.CharField(_("place of the violation (device address)"), max_length=400, blank=True)
+    violation_place = models.CharField(
+        _("place of the violation (device address)"), max_length=400, blank=True
+    )
     violation_at = models.DateTimeField(_("time of the violation"), null=True, blank=True)
     demand = models.TextField(_("demand"), blank=True)
 
     received_at = models.DateTimeField(_("received at"))
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
     registered_late = models.BooleanField(_("registered late"), default=False)
 
-    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="appeals")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="appeals"
+    )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_appeals"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_appeals",
     )
 
     policy = models.ForeignKey(
-        "appeals.DeadlinePolicy", verbose_name=_("deadline policy"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "appeals.DeadlinePolicy",
+        verbose_name=_("deadline policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     deadline_at = models.DateTimeField(_("deadline"))
     base_deadline_at = models.DateTimeField(_("deadline before pauses and extension"))
@@ -123,18 +168,42 @@ class Appeal(models.Model):
     on_time = models.BooleanField(_("answered on time"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
-    cancel_reason = models.CharField(_("cancel reason"), max_length=20, choices=CancelReason.choices, blank=True)
+    cancel_reason = models.CharField(
+        _("cancel reason"), max_length=20, choices=CancelReason.choices, blank=True
+    )
     cancel_comment = models.TextField(_("cancel comment"), blank=True)
 
-    incident = models.ForeignKey(Incident, verbose_name=_("incident"), null=True, blank=True, on_delete=models.SET_NULL, related_name="appeals")
+    incident = models.ForeignKey(
+        Incident,
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appeals",
+    )
     repeat_of = models.ForeignKey(
-        "self", verbose_name=_("repeat of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
+        "self",
+        verbose_name=_("repeat of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
     )
     duplicate_of = models.ForeignKey(
-        "self", verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
     )
     escalation_of = models.ForeignKey(
-        "self", verbose_name=_("escalation of"), null=True, blank=True, on_delete=models.PROTECT, related_name="escalations"
+        "self",
+        verbose_name=_("escalation of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalations",
     )
 
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
@@ -183,7 +252,7 @@ class Appeal(models.Model):
 
     @property
     def requester(self) -> str:
-        return self.customer.display_name if self.customer_id else self.contact_name
+        return self.customer.display_name if self.customer is not None else self.contact_name
 
     @property
     def local_received_at(self) -> dt.datetime:
@@ -197,10 +266,18 @@ class Appeal(models.Model):
 class AppealEvent(models.Model):
     """The appeal's own timeline: every transition and action with actor, time, reason."""
 
-    appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="events")
+    appeal = models.ForeignKey(
+        Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="events"
+    )
     type = models.CharField(_("event"), max_length=20, choices=EventType.choices)
     time = models.DateTimeField(_("time"), default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     from_status = models.CharField(_("from"), max_length=20, blank=True)
     to_status = models.CharField(_("to"), max_length=20, blank=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -222,14 +299,22 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 class Attachment(models.Model):
     """A file attached to an appeal (scan of a letter, photo, document)."""
 
-    appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="attachments")
+    appeal = models.ForeignKey(
+        Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="attachments"
+    )
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -267,7 +352,9 @@ class AppealStat(models.Model):
         verbose_name = _("appeal statistics")
         verbose_name_plural = _("appeal statistics")
         constraints = [
-            models.UniqueConstraint(fields=["day", "branch", "channel", "kind", "topic"], name="appeal_stat_key"),
+            models.UniqueConstraint(
+                fields=["day", "branch", "channel", "kind", "topic"], name="appeal_stat_key"
+            ),
         ]
 
     def __str__(self) -> str:

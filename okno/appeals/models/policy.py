@@ -17,12 +17,18 @@ class DeadlinePolicy(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("type"), max_length=20, choices=AppealType.choices, blank=True)
     topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices, blank=True)
-    customer_kind = models.CharField(_("customer kind"), max_length=20, choices=CustomerKind.choices, blank=True)
+    customer_kind = models.CharField(
+        _("customer kind"), max_length=20, choices=CustomerKind.choices, blank=True
+    )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, choices=DeadlineUnit.choices, default=DeadlineUnit.CALENDAR_DAYS)
+    unit = models.CharField(
+        _("unit"), max_length=20, choices=DeadlineUnit.choices, default=DeadlineUnit.CALENDAR_DAYS
+    )
     amount = models.PositiveIntegerField(_("amount"))
     registration_days = models.PositiveSmallIntegerField(
-        _("registration within, days"), default=3, help_text=_("Days from receipt within which the appeal must be registered")
+        _("registration within, days"),
+        default=3,
+        help_text=_("Days from receipt within which the appeal must be registered"),
     )
     warn_before_hours = models.PositiveIntegerField(_("warn before, hours"), default=48)
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
@@ -58,15 +64,33 @@ class RoutingRule(models.Model):
 
     topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices, blank=True)
     grid_district = models.ForeignKey(
-        GridDistrict, verbose_name=_("grid district"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        GridDistrict,
+        verbose_name=_("grid district"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     source_branch = models.ForeignKey(
-        Branch, verbose_name=_("territory (branch)"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Branch,
+        verbose_name=_("territory (branch)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    customer_kind = models.CharField(_("customer kind"), max_length=20, choices=CustomerKind.choices, blank=True)
-    branch = models.ForeignKey(Branch, verbose_name=_("handled by branch"), on_delete=models.CASCADE, related_name="+")
-    department = models.ForeignKey(Department, verbose_name=_("handled by department"), on_delete=models.CASCADE, related_name="+")
-    priority = models.PositiveSmallIntegerField(_("priority"), default=100, help_text=_("Lower wins among equally specific rules"))
+    customer_kind = models.CharField(
+        _("customer kind"), max_length=20, choices=CustomerKind.choices, blank=True
+    )
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("handled by branch"), on_delete=models.CASCADE, related_name="+"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("handled by department"), on_delete=models.CASCADE, related_name="+"
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), default=100, help_text=_("Lower wins among equally specific rules")
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -79,7 +103,11 @@ class RoutingRule(models.Model):
 
     @property
     def specificity(self) -> int:
-        return (4 if self.grid_district_id else 2 if self.source_branch_id else 0) + (2 if self.topic else 0) + (1 if self.customer_kind else 0)
+        return (
+            (4 if self.grid_district_id else 2 if self.source_branch_id else 0)
+            + (2 if self.topic else 0)
+            + (1 if self.customer_kind else 0)
+        )
 
     def clean(self) -> None:
         if self.department_id and self.branch_id and self.department.branch_id != self.branch_id:

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from okno.demo.generator import DataExists, seed
+from okno.demo.generator import DataExists, has_business_data, seed
 
 
 class Command(BaseCommand):
@@ -24,10 +24,18 @@ class Command(BaseCommand):
             "--seed", type=int, default=1, help="Random seed: the same seed gives the same data"
         )
         parser.add_argument("--reset", action="store_true", help="Delete existing business data first")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (and succeed) when business data already exists",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["accounts"] < 1 or options["appeals"] < 0:
             raise CommandError("--accounts must be at least 1 and --appeals not negative")
+        if options["if_empty"] and not options["reset"] and has_business_data():
+            self.stdout.write("The database already holds business data; nothing to do (--if-empty).")
+            return
         started = time.monotonic()
 
         def progress(message: str) -> None:

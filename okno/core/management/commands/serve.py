@@ -34,14 +34,29 @@ class Command(BaseCommand):
         if opts["workers"] < 1:
             raise CommandError("--workers must be at least 1")
         call_command("collectstatic", interactive=False, verbosity=0)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "okno.settings")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "okno.settings"),
+        }
         worker = None
         if not settings.CELERY_BROKER_URL and not opts["no_worker"]:
             worker = subprocess.Popen([sys.executable, "-m", "okno.cli", "worker"], env=env)
         cmd = [
-            sys.executable, "-m", "gunicorn", "okno.wsgi:application",
-            "--bind", opts["bind"], "--workers", str(opts["workers"]), "--threads", str(opts["threads"]),
-            "--timeout", str(opts["timeout"]), "--no-control-socket", "--worker-tmp-dir", "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "okno.wsgi:application",
+            "--bind",
+            opts["bind"],
+            "--workers",
+            str(opts["workers"]),
+            "--threads",
+            str(opts["threads"]),
+            "--timeout",
+            str(opts["timeout"]),
+            "--no-control-socket",
+            "--worker-tmp-dir",
+            "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp",
         ]
         if opts["access_log"]:
             cmd += ["--access-logfile", "-"]
