@@ -143,6 +143,25 @@ def _bump_stat(appeal: Appeal, field: str, delta: int = 1) -> None:
         AppealStat.objects.filter(**key).update(**{field: F(field) + delta})
 
 
+def _stat_fields(appeal: Appeal) -> list[str]:
+    fields = ["received"]
+    if appeal.on_time is not None:
+        fields.append("on_time" if appeal.on_time else "late")
+    if appeal.status == Status.CANCELLED:
+        fields.append("cancelled")
+    return fields
+
+
+def _move_stats(appeal: Appeal, branch: Branch) -> None:
+    """The appeal now belongs to another branch: move its counts in the daily statistics with it."""
+    fields = _stat_fields(appeal)
+    for field in fields:
+        _bump_stat(appeal, field, -1)
+    appeal.branch = branch
+    for field in fields:
+        _bump_stat(appeal, field, +1)
+
+
 def _next_number(year: int) -> str:
     """Take the next registration number of ``year``: one ``UPDATE … RETURNING`` under the row lock,
     so numbers have no gaps and the lock is held only until the registering transaction commits."""
@@ -562,7 +581,7 @@ def assign(
             assignee = routing.least_loaded_specialist(department.pk)
         old = appeal.status
         if department is not None and department.branch_id != appeal.branch_id:
-            appeal.branch = department.branch
+            _move_stats(appeal, department.branch)
         appeal.department = department
         appeal.assignee = assignee
         appeal.status = Status.ASSIGNED
@@ -777,7 +796,11 @@ def _deliver_locked(appeal: Appeal, ans: Answer, when: dt.datetime, actor: Any) 
 
 
 def mark_delivered(
-    answer: Answer, *, actor: Any, delivered_at: dt.datetime | None = None, expected_version: int | None = None
+    answer: Answer,
+    *,
+    actor: Any,
+    delivered_at: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Answer:
     """Record when the answer reached the customer (a letter posted, an e-mail accepted by the server)."""
     when = delivered_at or timezone.now()
@@ -929,7 +952,9 @@ def create_incident(
     return inc
 
 
-def rate(appeal: Appeal, *, actor: Any, score: int, comment: str = "", expected_version: int | None = None) -> Appeal:
+def rate(
+    appeal: Appeal, *, actor: Any, score: int, comment: str = "", expected_version: int | None = None
+) -> Appeal:
     """The customer's rating of the answer (1–5), after the answer has reached them."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise ValidationError({"score": [_("The rating is a whole number from 1 to 5.")]})

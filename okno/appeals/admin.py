@@ -13,7 +13,17 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "topic", "grid_district", "source_branch", "customer_kind", "branch", "department", "priority", "active")
+    list_display = (
+        "__str__",
+        "topic",
+        "grid_district",
+        "source_branch",
+        "customer_kind",
+        "branch",
+        "department",
+        "priority",
+        "active",
+    )
     list_filter = ("topic", "branch", "active")
 
 

@@ -12,5 +12,12 @@ class AppealsConfig(AppConfig):
         from okno.core import audit
 
         audit.register(models.Appeal, exclude=("version",))
-        for model in (models.Answer, models.Attachment, models.Incident, models.DeadlinePolicy, models.RoutingRule, models.AnswerTemplate):
+        for model in (
+            models.Answer,
+            models.Attachment,
+            models.Incident,
+            models.DeadlinePolicy,
+            models.RoutingRule,
+            models.AnswerTemplate,
+        ):
             audit.register(model)

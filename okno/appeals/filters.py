@@ -27,8 +27,12 @@ class AppealFilter(filters.FilterSet):
     open = filters.BooleanFilter(label=_("Open"), method="filter_open")
     overdue = filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
     due_soon = filters.BooleanFilter(label=_("Due soon"), method="filter_due_soon")
-    received_from = filters.DateFilter(label=_("Received from"), field_name="received_at", lookup_expr="date__gte")
-    received_to = filters.DateFilter(label=_("Received to"), field_name="received_at", lookup_expr="date__lte")
+    received_from = filters.DateFilter(
+        label=_("Received from"), field_name="received_at", lookup_expr="date__gte"
+    )
+    received_to = filters.DateFilter(
+        label=_("Received to"), field_name="received_at", lookup_expr="date__lte"
+    )
     q = filters.CharFilter(label=_("Number or text"), method="filter_q")
 
     class Meta:
@@ -52,7 +56,9 @@ class AppealFilter(filters.FilterSet):
             return qs
         now = timezone.now()
         return qs.filter(
-            status__in=OPEN_STATUSES, paused_at__isnull=True, deadline_at__gte=now,
+            status__in=OPEN_STATUSES,
+            paused_at__isnull=True,
+            deadline_at__gte=now,
             deadline_at__lte=now + dt.timedelta(hours=settings.OKNO_DUE_SOON_HOURS),
         )
 
@@ -60,4 +66,6 @@ class AppealFilter(filters.FilterSet):
         value = value.strip()
         if not value:
             return qs
-        return qs.filter(Q(number__icontains=value) | Q(text__icontains=value) | Q(contact_name__icontains=value))
+        return qs.filter(
+            Q(number__icontains=value) | Q(text__icontains=value) | Q(contact_name__icontains=value)
+        )

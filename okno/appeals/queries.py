@@ -11,7 +11,9 @@ from okno.appeals.models import Appeal
 
 
 def visible_appeals(user: Any) -> QuerySet[Appeal]:
-    return Appeal.objects.restrict(user, "view").select_related("branch", "department", "assignee", "customer")
+    return Appeal.objects.restrict(user, "view").select_related(
+        "branch", "department", "assignee", "customer"
+    )
 
 
 def my_queue(user: Any) -> QuerySet[Appeal]:

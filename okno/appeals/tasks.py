@@ -27,7 +27,13 @@ def _appeal(appeal_id: int):
     return Appeal.objects.select_related("branch__company", "customer").get(pk=appeal_id)
 
 
-def _send(subject: str, template: str, ctx: dict[str, Any], to: str, attachments: list[tuple[str, bytes, str]] | None = None) -> None:
+def _send(
+    subject: str,
+    template: str,
+    ctx: dict[str, Any],
+    to: str,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> None:
     with translation.override("ru"):
         body = render_to_string(template, ctx)
     msg = EmailMessage(subject=subject, body=body, to=[to])
@@ -47,16 +53,29 @@ def acknowledge(appeal_id: int, email: str) -> dict[str, Any]:
 @job("appeals.extension_notice")
 def extension_notice(appeal_id: int, email: str) -> dict[str, Any]:
     appeal = _appeal(appeal_id)
-    _send(f"Срок рассмотрения обращения № {appeal.number} продлён", "appeals/email/extension.txt",
-          {"appeal": appeal, "deadline": appeal.local_deadline}, email)
+    _send(
+        f"Срок рассмотрения обращения № {appeal.number} продлён",
+        "appeals/email/extension.txt",
+        {"appeal": appeal, "deadline": appeal.local_deadline},
+        email,
+    )
     return {"sent": 1}
 
 
 @job("appeals.notify_staff")
 def notify_staff(appeal_id: int, email: str, reason: str) -> dict[str, Any]:
     appeal = _appeal(appeal_id)
-    subject = (f"Просрочено обращение № {appeal.number}" if reason == "overdue" else f"Истекает срок обращения № {appeal.number}")
-    _send(subject, "appeals/email/staff.txt", {"appeal": appeal, "deadline": appeal.local_deadline, "reason": reason}, email)
+    subject = (
+        f"Просрочено обращение № {appeal.number}"
+        if reason == "overdue"
+        else f"Истекает срок обращения № {appeal.number}"
+    )
+    _send(
+        subject,
+        "appeals/email/staff.txt",
+        {"appeal": appeal, "deadline": appeal.local_deadline, "reason": reason},
+        email,
+    )
     return {"sent": 1}
 
 
@@ -72,8 +91,11 @@ def send_answer(answer_id: int, email: str) -> dict[str, Any]:
         return {"sent": 0}
     pdf = render_answer_pdf(answer)
     _send(
-        f"Ответ на обращение № {answer.appeal.number}", "appeals/email/answer.txt", {"answer": answer, "appeal": answer.appeal},
-        email, [(f"otvet-{answer.appeal.number}.pdf", pdf, "application/pdf")],
+        f"Ответ на обращение № {answer.appeal.number}",
+        "appeals/email/answer.txt",
+        {"answer": answer, "appeal": answer.appeal},
+        email,
+        [(f"otvet-{answer.appeal.number}.pdf", pdf, "application/pdf")],
     )
     mark_delivered(answer, actor=current_actor(), delivered_at=timezone.now())
     return {"sent": 1}

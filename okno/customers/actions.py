@@ -11,7 +11,16 @@ from django.utils.translation import gettext as _
 
 from okno.core.context import acting_as
 from okno.customers.choices import ContactEventKind, ContactKind
-from okno.customers.models import Account, Address, Consent, ContactEvent, ContactPoint, Customer, ServicePoint, fold
+from okno.customers.models import (
+    Account,
+    Address,
+    Consent,
+    ContactEvent,
+    ContactPoint,
+    Customer,
+    ServicePoint,
+    fold,
+)
 from okno.customers.numbers import is_valid_phone, normalize_phone
 
 
@@ -25,7 +34,9 @@ def _refresh_search_text(customer: Customer) -> None:
         customer.search_text = text
 
 
-def create_customer(*, actor: Any, phones: list[str] | None = None, emails: list[str] | None = None, **fields: Any) -> Customer:
+def create_customer(
+    *, actor: Any, phones: list[str] | None = None, emails: list[str] | None = None, **fields: Any
+) -> Customer:
     """Create a customer with contacts; field errors raise ``ValidationError`` and nothing is saved."""
     with transaction.atomic(), acting_as(actor):
         customer = Customer(**fields)
@@ -38,7 +49,9 @@ def create_customer(*, actor: Any, phones: list[str] | None = None, emails: list
             raise ValidationError(errors)
         customer.save()
         for i, phone in enumerate(phones or []):
-            ContactPoint.objects.create(customer=customer, kind=ContactKind.PHONE, value=phone, is_primary=i == 0)
+            ContactPoint.objects.create(
+                customer=customer, kind=ContactKind.PHONE, value=phone, is_primary=i == 0
+            )
         for i, email in enumerate(emails or []):
             contact = ContactPoint(customer=customer, kind=ContactKind.EMAIL, value=email, is_primary=i == 0)
             contact.full_clean(exclude=["customer"])
@@ -63,7 +76,9 @@ def add_contact(customer: Customer, *, kind: str, value: str, actor: Any) -> Con
         if kind == ContactKind.PHONE and not is_valid_phone(value):
             raise ValidationError({"value": _("Phone number %(p)s is not valid.") % {"p": value}})
         contact, _created = ContactPoint.objects.get_or_create(
-            customer=customer, kind=kind, value=normalize_phone(value) if kind == ContactKind.PHONE else value.strip().lower()
+            customer=customer,
+            kind=kind,
+            value=normalize_phone(value) if kind == ContactKind.PHONE else value.strip().lower(),
         )
         _refresh_search_text(customer)
     return contact
@@ -84,7 +99,13 @@ def withdraw_consent(consent: Consent, *, actor: Any) -> Consent:
 
 
 def open_account(
-    *, customer: Customer, number: str, address: Address, actor: Any, contract_number: str = "", service_point: ServicePoint | None = None
+    *,
+    customer: Customer,
+    number: str,
+    address: Address,
+    actor: Any,
+    contract_number: str = "",
+    service_point: ServicePoint | None = None,
 ) -> Account:
     """Open an account at a service point (created at the address when not given)."""
     with transaction.atomic(), acting_as(actor):
@@ -94,9 +115,15 @@ def open_account(
         if service_point is None:
             district = address.grid_district
             if district is None:
-                raise ValidationError({"address": _("The address is outside every grid district; choose the grid district.")})
-            service_point = ServicePoint.objects.create(address=address, branch=district.branch, grid_district=district)
-        account = Account(customer=customer, number=number, service_point=service_point, contract_number=contract_number)
+                raise ValidationError(
+                    {"address": _("The address is outside every grid district; choose the grid district.")}
+                )
+            service_point = ServicePoint.objects.create(
+                address=address, branch=district.branch, grid_district=district
+            )
+        account = Account(
+            customer=customer, number=number, service_point=service_point, contract_number=contract_number
+        )
         account.full_clean()
         account.save()
         if customer.branch_id is None:

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from okno.customers.models import Account, Address, Consent, ContactEvent, ContactPoint, Customer, ServicePoint
+from okno.customers.models import (
+    Account,
+    Address,
+    Consent,
+    ContactEvent,
+    ContactPoint,
+    Customer,
+    ServicePoint,
+)
 
 
 class ContactInline(admin.TabularInline):

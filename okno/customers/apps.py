@@ -11,5 +11,12 @@ class CustomersConfig(AppConfig):
         from okno.core import audit
         from okno.customers import models
 
-        for model in (models.Customer, models.Address, models.ServicePoint, models.Account, models.ContactPoint, models.Consent):
+        for model in (
+            models.Customer,
+            models.Address,
+            models.ServicePoint,
+            models.Account,
+            models.ContactPoint,
+            models.Consent,
+        ):
             audit.register(model)

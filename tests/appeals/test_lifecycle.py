@@ -241,3 +241,15 @@ def test_reopen_needs_a_reason_and_keeps_the_first_outcome(register, org):
         actions.reopen(appeal, actor=org.head_a, reason=" ")
     appeal = actions.reopen(appeal, actor=org.head_a, reason="Новые обстоятельства")
     assert (appeal.status, appeal.reopen_count, appeal.on_time) == ("in_progress", 1, True)
+
+
+def test_reassigning_to_another_branch_moves_the_statistics(register, org):
+    from okno.appeals.stats import rebuild_stats
+
+    appeal = register()
+    actions.assign(appeal, actor=org.admin, department=org.dept_b, reason="Адрес в зоне Восточного филиала")
+    assert AppealStat.objects.get(branch=org.a).received == 0
+    assert AppealStat.objects.get(branch=org.b).received == 1
+    live = sorted(AppealStat.objects.filter(received__gt=0).values_list("branch_id", "received"))
+    rebuild_stats()
+    assert sorted(AppealStat.objects.filter(received__gt=0).values_list("branch_id", "received")) == live

@@ -8,11 +8,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _clean_env() -> dict[str, str]:
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _okno(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "okno.cli", *args],
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env={**_clean_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -37,7 +42,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECRET_KEY_FILE")}
+    env = {k: v for k, v in _clean_env().items() if k not in ("SECRET_KEY", "SECRET_KEY_FILE")}
     env.update({"OKNO_ENV": "production", "OKNO_VAR_DIR": str(tmp_path)})
     result = subprocess.run(
         [sys.executable, "-m", "okno.cli", "check"],
@@ -64,7 +69,7 @@ def test_secret_key_file_is_read(tmp_path):
 
 
 def test_development_generates_a_persistent_secret_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SECRET_KEY_FILE")}
+    env = {k: v for k, v in _clean_env().items() if k not in ("SECRET_KEY", "SECRET_KEY_FILE")}
     env["OKNO_VAR_DIR"] = str(tmp_path)
     cmd = [
         sys.executable,

@@ -244,7 +244,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def deliver(self, request: Request, pk: str) -> Response:
         def run(appeal: Appeal, data: dict[str, Any]) -> None:
             actions.mark_delivered(
-                data["answer"], actor=self.actor, delivered_at=data["delivered_at"],
+                data["answer"],
+                actor=self.actor,
+                delivered_at=data["delivered_at"],
                 expected_version=data.get("expected_version"),
             )
 
@@ -297,7 +299,10 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def rate(self, request: Request, pk: str) -> Response:
         def run(appeal: Appeal, data: dict[str, Any]) -> None:
             actions.rate(
-                appeal, actor=self.actor, score=data["score"], comment=data["comment"],
+                appeal,
+                actor=self.actor,
+                score=data["score"],
+                comment=data["comment"],
                 expected_version=data.get("expected_version"),
             )
 
@@ -307,7 +312,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def comment(self, request: Request, pk: str) -> Response:
         def run(appeal: Appeal, data: dict[str, Any]) -> None:
-            actions.comment(appeal, actor=self.actor, text=data["text"], expected_version=data.get("expected_version"))
+            actions.comment(
+                appeal, actor=self.actor, text=data["text"], expected_version=data.get("expected_version")
+            )
 
         return self._act(bodies.CommentSerializer, run)
 
