@@ -60,7 +60,7 @@ def pgbench_insert_rate(env: dict[str, str], seconds: int) -> float:
     script = Path(tempfile.mkstemp(suffix=".sql")[1])
     script.write_text(
         "INSERT INTO bench_insert (number, channel, kind, topic, status, text, received_at, deadline_at, branch_id, customer_id) "
-        "VALUES (md5(random()::text), 'contact_center', 'report', 'outage', 'assigned', "
+        "VALUES (left(md5(random()::text || clock_timestamp()::text), 20), 'contact_center', 'report', 'outage', 'assigned', "
         "'Нет света в квартире с утра, у соседей тоже нет, просим сообщить срок восстановления.', now(), now() + interval '30 days', "
         "1, (random() * 5000)::int);\n",
         encoding="utf-8",
