@@ -16,6 +16,16 @@ os.environ.setdefault("OKNO_ENV", "test")
 
 
 @pytest.fixture(autouse=True)
+def _english_messages(settings):
+    """Tests assert the English source messages; tests/core/test_i18n.py checks that Russian is the default."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_jobs(settings):
     settings.OKNO_JOBS_EAGER = True
     settings.CELERY_BROKER_URL = ""

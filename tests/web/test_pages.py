@@ -15,11 +15,13 @@ def test_anonymous_visitor_is_sent_to_the_login_page(client):
         assert response["Location"].startswith(reverse("login"))
 
 
-def test_login_page_renders_in_russian_by_default(client):
+def test_login_page_renders_in_russian_by_default(client, settings):
+    settings.LANGUAGE_CODE = "ru"  # the shipped default (tests otherwise read the English source texts)
     response = client.get(reverse("login"))
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="ru">' in html
+    assert "Пароль" in html
     assert 'name="username"' in html and 'name="password"' in html
 
 
