@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from okno.demo.generator import DataExists, has_business_data, seed
+from okno.demo.org import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             raise CommandError("--accounts must be at least 1 and --appeals not negative")
         if options["if_empty"] and not options["reset"] and has_business_data():
             self.stdout.write("The database already holds business data; nothing to do (--if-empty).")
+            self._print_logins(self._existing_logins(), DEMO_PASSWORD)
             return
         started = time.monotonic()
 
@@ -59,9 +61,26 @@ class Command(BaseCommand):
                 f"Done in {result.seconds:.1f} s: {result.customers} customers, {result.accounts} accounts, {result.appeals} appeals."
             )
         )
-        width = max(len(login) for login, _, _ in result.logins)
+        self._print_logins(result.logins, result.password)
+
+    @staticmethod
+    def _existing_logins() -> list[tuple[str, str, str]]:
+        from okno.org.models import User
+
+        rows = []
+        for user in (
+            User.objects.filter(is_system=False, is_active=True).prefetch_related("branches").order_by("id")
+        ):
+            scope = "вся компания" if user.all_branches else ", ".join(b.name for b in user.branches.all())
+            rows.append((user.username, user.role or "-", scope))
+        return rows
+
+    def _print_logins(self, logins: list, password: str) -> None:
+        if not logins:
+            return
+        width = max(len(login) for login, _, _ in logins)
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for all: {result.password})")
+        self.stdout.write(f"Demo logins (password for all: {password})")
         self.stdout.write(f"{'login'.ljust(width)}  {'role'.ljust(18)}  scope")
-        for login, role, scope in result.logins:
+        for login, role, scope in logins:
             self.stdout.write(f"{login.ljust(width)}  {str(role).ljust(18)}  {scope}")
