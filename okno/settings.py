@@ -177,7 +177,9 @@ OKNO_MAX_ATTACHMENT_BYTES = env.int("OKNO_MAX_ATTACHMENT_BYTES", default=10 * 10
 # production sends through EMAIL_HOST.
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.filebased.EmailBackend",
 )
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
@@ -248,6 +250,8 @@ OKNO_JOBS_EAGER = env.bool("OKNO_JOBS_EAGER", default=False)
 # Appeals registry
 OKNO_REPEAT_WINDOW_DAYS = env.int("OKNO_REPEAT_WINDOW_DAYS", default=30)
 OKNO_DUE_SOON_HOURS = env.int("OKNO_DUE_SOON_HOURS", default=48)
+# Seconds after which each process reloads reference data edited elsewhere (policies, rules, calendar).
+OKNO_REFERENCE_TTL = env.int("OKNO_REFERENCE_TTL", default=60)
 OKNO_COMPANY_NAME = env.str("OKNO_COMPANY_NAME", default="")
 
 LOGGING = {

@@ -69,9 +69,12 @@ def _load_reference_data() -> None:
     if not CalendarDay.objects.exists():
         importlib.import_module("okno.core.migrations.0003_load_production_calendar").load(apps, None)
         importlib.import_module("okno.appeals.migrations.0003_default_policies").load(apps, None)
+    from okno.appeals import actions
+
     calendar.invalidate()
     deadlines._invalidate()
     routing._invalidate()
+    actions._branches.invalidate()
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from okno.appeals.models import (
     Incident,
 )
 from okno.core import audit, events, jobs
+from okno.core.cache import ProcessCache
 from okno.core.context import acting_as
 from okno.core.errors import StaleVersion, TransitionNotAllowed
 from okno.customers.actions import record_contact
@@ -504,23 +505,20 @@ def register_appeal(
     return appeal
 
 
-_branches: dict[int, Branch] = {}
+_branches: ProcessCache[dict[int, Branch]] = ProcessCache(
+    lambda: {b.pk: b for b in Branch.objects.select_related("company")}
+)
+post_save.connect(_branches.invalidate, sender=Branch, dispatch_uid="okno-appeals-branch-cache")
+post_delete.connect(_branches.invalidate, sender=Branch, dispatch_uid="okno-appeals-branch-cache-del")
 
 
 def _branch(branch_id: int) -> Branch:
-    """Branches change rarely; keep them per process (cleared when one is saved)."""
-    found = _branches.get(branch_id)
+    """Branches change rarely: read them from the per-process cache."""
+    found = _branches.get().get(branch_id)
     if found is None:
-        found = _branches[branch_id] = Branch.objects.select_related("company").get(pk=branch_id)
+        _branches.invalidate()
+        found = _branches.get()[branch_id]
     return found
-
-
-def _forget_branches(**kwargs: Any) -> None:
-    _branches.clear()
-
-
-post_save.connect(_forget_branches, sender=Branch, dispatch_uid="okno-appeals-branch-cache")
-post_delete.connect(_forget_branches, sender=Branch, dispatch_uid="okno-appeals-branch-cache-del")
 
 
 def _default_branch_id(actor: User) -> int | None:

@@ -15,7 +15,6 @@ The effective deadline adds the time spent waiting for the customer and the days
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from django.db.models.signals import post_delete, post_save
 
 from okno.appeals.choices import DeadlineUnit
+from okno.core.cache import ProcessCache
 from okno.core.calendar import WorkingCalendar, get_calendar
 
 END_OF_DAY = dt.time(23, 59, 59)
@@ -100,39 +100,28 @@ class PolicyBook:
         return found
 
 
-_lock = threading.Lock()
-_book: PolicyBook | None = None
+def _load_book() -> PolicyBook:
+    from okno.appeals.models import DeadlinePolicy
+
+    return PolicyBook(
+        PolicyTerm(
+            p.pk,
+            p.unit,
+            p.amount,
+            p.registration_days,
+            p.warn_before_hours,
+            p.kind,
+            p.topic,
+            p.customer_kind,
+            p.channel,
+        )
+        for p in DeadlinePolicy.objects.filter(active=True)
+    )
 
 
-def get_policy_book() -> PolicyBook:
-    global _book
-    book = _book
-    if book is None:
-        from okno.appeals.models import DeadlinePolicy
-
-        with _lock:
-            rows = DeadlinePolicy.objects.filter(active=True)
-            _book = book = PolicyBook(
-                PolicyTerm(
-                    p.pk,
-                    p.unit,
-                    p.amount,
-                    p.registration_days,
-                    p.warn_before_hours,
-                    p.kind,
-                    p.topic,
-                    p.customer_kind,
-                    p.channel,
-                )
-                for p in rows
-            )
-    return book
-
-
-def _invalidate(**kwargs: object) -> None:
-    global _book
-    with _lock:
-        _book = None
+_cache: ProcessCache[PolicyBook] = ProcessCache(_load_book)
+get_policy_book = _cache.get
+_invalidate = _cache.invalidate
 
 
 post_save.connect(_invalidate, sender="appeals.DeadlinePolicy", dispatch_uid="okno-policy-save")

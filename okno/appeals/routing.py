@@ -3,13 +3,13 @@ the specialist with the least open work in that department takes the appeal."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.db.models.signals import post_delete, post_save
 
 from okno.appeals.choices import OPEN_STATUSES
+from okno.core.cache import ProcessCache
 from okno.org.choices import Role
 from okno.org.models import User
 
@@ -61,35 +61,25 @@ class Router:
         return Route(branch_id, None, None)
 
 
-_lock = threading.Lock()
-_router: Router | None = None
+def _load_router() -> Router:
+    from okno.appeals.models import RoutingRule
+
+    rows = RoutingRule.objects.filter(active=True).values_list(
+        "id",
+        "topic",
+        "grid_district_id",
+        "source_branch_id",
+        "customer_kind",
+        "branch_id",
+        "department_id",
+        "priority",
+    )
+    return Router([Rule(*row) for row in rows])
 
 
-def get_router() -> Router:
-    global _router
-    router = _router
-    if router is None:
-        from okno.appeals.models import RoutingRule
-
-        with _lock:
-            rows = RoutingRule.objects.filter(active=True).values_list(
-                "id",
-                "topic",
-                "grid_district_id",
-                "source_branch_id",
-                "customer_kind",
-                "branch_id",
-                "department_id",
-                "priority",
-            )
-            _router = router = Router([Rule(*row) for row in rows])
-    return router
-
-
-def _invalidate(**kwargs: object) -> None:
-    global _router
-    with _lock:
-        _router = None
+_cache: ProcessCache[Router] = ProcessCache(_load_router)
+get_router = _cache.get
+_invalidate = _cache.invalidate
 
 
 post_save.connect(_invalidate, sender="appeals.RoutingRule", dispatch_uid="okno-routing-save")

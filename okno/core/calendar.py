@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 from django.db.models.signals import post_delete, post_save
+
+from okno.core.cache import ProcessCache
 
 DATA_FILE = Path(__file__).parent / "data" / "production_calendar.json"
 SPAN = (2000, 2060)
@@ -56,12 +57,17 @@ class WorkingCalendar:
         return bisect_right(self._ords, end.toordinal()) - bisect_right(self._ords, start.toordinal())
 
 
-_lock = threading.Lock()
-_calendar: WorkingCalendar | None = None
+def _load() -> WorkingCalendar:
+    from okno.core.models import CalendarDay
+
+    rows = list(CalendarDay.objects.values_list("date", "kind"))
+    off = {d for d, k in rows if k in ("holiday", "non_working")}
+    on = {d for d, k in rows if k == "working"}
+    return WorkingCalendar(off, on)
 
 
 def shipped_days() -> list[tuple[dt.date, str]]:
-    """The calendar shipped with Okno (used by the data migration and ``okno calendar --reset``)."""
+    """The calendar shipped with Okno (used by the data migration)."""
     data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     out: list[tuple[dt.date, str]] = []
     for year, kinds in data.items():
@@ -72,26 +78,9 @@ def shipped_days() -> list[tuple[dt.date, str]]:
     return sorted(out)
 
 
-def get_calendar() -> WorkingCalendar:
-    global _calendar
-    cal = _calendar
-    if cal is None:
-        with _lock:
-            if _calendar is None:
-                from okno.core.models import CalendarDay
-
-                rows = list(CalendarDay.objects.values_list("date", "kind"))
-                off = {d for d, k in rows if k in ("holiday", "non_working")}
-                on = {d for d, k in rows if k == "working"}
-                _calendar = WorkingCalendar(off, on)
-            cal = _calendar
-    return cal
-
-
-def invalidate(**kwargs: object) -> None:
-    global _calendar
-    with _lock:
-        _calendar = None
+_cache: ProcessCache[WorkingCalendar] = ProcessCache(_load)
+get_calendar = _cache.get
+invalidate = _cache.invalidate
 
 
 post_save.connect(invalidate, sender="core.CalendarDay", dispatch_uid="okno-calendar-save")

@@ -64,3 +64,12 @@ def test_shipped_calendar_covers_current_and_next_year():
 def test_add_working_days_rejects_zero(cal):
     with pytest.raises(ValueError):
         cal.add_working_days(D(2026, 3, 2), 0)
+
+
+def test_another_process_edit_is_picked_up_after_the_reference_ttl(cal, settings):
+    # An edit made by another process sends no signal here; the cache reloads once it is older than the TTL.
+    assert get_calendar().is_working_day(D(2026, 7, 7))
+    CalendarDay.objects.bulk_create([CalendarDay(date=D(2026, 7, 7), kind="non_working")])  # no signals
+    assert get_calendar().is_working_day(D(2026, 7, 7))  # still the cached value
+    settings.OKNO_REFERENCE_TTL = 0
+    assert not get_calendar().is_working_day(D(2026, 7, 7))
