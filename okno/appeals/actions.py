@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
@@ -67,6 +68,12 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.CLOSED: {Status.IN_PROGRESS},
     Status.CANCELLED: set(),
 }
+
+# A letter registered late is still registered, but not one received more than a year ago.
+MAX_RECEIPT_AGE_DAYS = 366
+
+# Who may be given appeals to work on.
+ASSIGNABLE_ROLES = {Role.SPECIALIST, Role.HEAD_OF_DEPARTMENT, Role.BRANCH_HEAD}
 
 # Answers given on the spot reach the customer at once.
 IMMEDIATE_ANSWER_CHANNELS = {AnswerChannel.PHONE, AnswerChannel.IN_PERSON, AnswerChannel.CABINET}
@@ -252,6 +259,13 @@ def validate_registration(
         err("account", _("Account %(n)s belongs to another customer.") % {"n": account.number})
     if received_at > now + dt.timedelta(minutes=5):
         err("received_at", _("The time of receipt cannot be in the future."))
+    elif received_at < now - dt.timedelta(days=MAX_RECEIPT_AGE_DAYS):
+        err("received_at", _("The time of receipt is more than a year ago."))
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            err("contact_email", _("E-mail address %(e)s is not valid.") % {"e": contact_email[:100]})
     email = contact_email or customer_contact(customer, "email")
     phone = contact_phone or customer_contact(customer, "phone")
     if preferred_answer_channel == AnswerChannel.EMAIL and not email:
@@ -569,10 +583,14 @@ def assign(
         if department is None and assignee is None:
             raise ValidationError({"assignee": [_("Choose a department or a person.")]})
         if assignee is not None:
-            if not assignee.is_active or assignee.is_system:
+            if not assignee.is_active or assignee.is_system or assignee.role not in ASSIGNABLE_ROLES:
                 raise ValidationError({"assignee": [_("%(u)s cannot take appeals.") % {"u": assignee}]})
             if department is None:
                 department = assignee.department
+            elif assignee.department_id != department.pk:
+                raise ValidationError(
+                    {"assignee": [_("%(u)s does not work in %(d)s.") % {"u": assignee, "d": department}]}
+                )
         if department is not None and not actor.in_scope(department.branch_id) and not actor.is_system:
             raise ValidationError({"department": [_("The department is outside your branches.")]})
         if assignee is None and department is not None:
@@ -771,6 +789,10 @@ def answer_appeal(
 def _deliver_locked(appeal: Appeal, ans: Answer, when: dt.datetime, actor: Any) -> None:
     if ans.delivered_at is not None:
         return
+    if when < ans.created_at - dt.timedelta(minutes=1):
+        raise ValidationError({"delivered_at": [_("An answer cannot be delivered before it was written.")]})
+    if when > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"delivered_at": [_("The delivery time cannot be in the future.")]})
     ans.delivered_at = when
     ans.save(update_fields=["delivered_at"])
     first = appeal.delivered_at is None
@@ -805,12 +827,6 @@ def mark_delivered(
     with transaction.atomic(), acting_as(actor):
         appeal = _lock(answer.appeal_id, expected_version)
         answer = Answer.objects.select_for_update().get(pk=answer.pk)
-        if when < answer.created_at:
-            raise ValidationError(
-                {"delivered_at": [_("An answer cannot be delivered before it was written.")]}
-            )
-        if when > timezone.now() + dt.timedelta(minutes=5):
-            raise ValidationError({"delivered_at": [_("The delivery time cannot be in the future.")]})
         _deliver_locked(appeal, answer, when, actor)
     return answer
 
@@ -907,6 +923,8 @@ def escalate(
     )
     if appeal.status not in (Status.ANSWERED, Status.CLOSED):
         raise TransitionNotAllowed(_("Only an answered appeal can be contested."))
+    if appeal.escalations.filter(status__in=OPEN_STATUSES).exists():
+        raise TransitionNotAllowed(_("This answer is already being contested in an open appeal."))
     return register_appeal(
         channel=channel,
         kind=AppealType.COMPLAINT,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from okno.appeals.choices import OPEN_STATUSES, AppealType, Channel, Status, Topic
 from okno.appeals.models import Appeal
+from okno.core.filters import DayFilter, IdFilter
 from okno.org.models import Branch, Department
 
 
@@ -22,17 +23,13 @@ class AppealFilter(filters.FilterSet):
     channel = filters.MultipleChoiceFilter(label=_("Channel"), choices=Channel.choices)
     branch = filters.ModelChoiceFilter(label=_("Branch"), queryset=Branch.objects.all())
     department = filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.all())
-    assignee = filters.NumberFilter(label=_("Assignee (id)"), field_name="assignee_id")
-    customer = filters.NumberFilter(label=_("Customer (id)"), field_name="customer_id")
+    assignee = IdFilter(label=_("Assignee (id)"), field_name="assignee_id")
+    customer = IdFilter(label=_("Customer (id)"), field_name="customer_id")
     open = filters.BooleanFilter(label=_("Open"), method="filter_open")
     overdue = filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
     due_soon = filters.BooleanFilter(label=_("Due soon"), method="filter_due_soon")
-    received_from = filters.DateFilter(
-        label=_("Received from"), field_name="received_at", lookup_expr="date__gte"
-    )
-    received_to = filters.DateFilter(
-        label=_("Received to"), field_name="received_at", lookup_expr="date__lte"
-    )
+    received_from = DayFilter(label=_("Received from"), field_name="received_at", lookup_expr="date__gte")
+    received_to = DayFilter(label=_("Received to"), field_name="received_at", lookup_expr="date__lte")
     q = filters.CharFilter(label=_("Number or text"), method="filter_q")
 
     class Meta:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from okno.core.filters import MomentFilter
 from okno.core.models import AccessLog, ChangeLog
 from okno.org.api.permissions import OknoPermission
 
@@ -39,8 +40,8 @@ class ChangeLogSerializer(serializers.ModelSerializer):
 class AccessLogFilter(filters.FilterSet):
     customer = filters.NumberFilter(label=_("Customer (id)"), field_name="customer_id")
     actor = filters.NumberFilter(label=_("Staff member (id)"), field_name="actor_id")
-    since = filters.IsoDateTimeFilter(label=_("Since"), field_name="time", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(label=_("Until"), field_name="time", lookup_expr="lte")
+    since = MomentFilter(label=_("Since"), field_name="time", lookup_expr="gte")
+    until = MomentFilter(label=_("Until"), field_name="time", lookup_expr="lte")
 
     class Meta:
         model = AccessLog
@@ -52,8 +53,8 @@ class ChangeLogFilter(filters.FilterSet):
     object_id = filters.CharFilter(label=_("Object id"))
     actor = filters.NumberFilter(label=_("Staff member (id)"), field_name="actor_id")
     request_id = filters.CharFilter(label=_("Request id"))
-    since = filters.IsoDateTimeFilter(label=_("Since"), field_name="time", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(label=_("Until"), field_name="time", lookup_expr="lte")
+    since = MomentFilter(label=_("Since"), field_name="time", lookup_expr="gte")
+    until = MomentFilter(label=_("Until"), field_name="time", lookup_expr="lte")
 
     class Meta:
         model = ChangeLog

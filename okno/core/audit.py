@@ -8,6 +8,7 @@ model signals and record one summary entry themselves.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -106,3 +107,22 @@ def log_access(*, actor: Any, customer_id: int, context_name: str, remote_addr: 
         context=context_name[:100],
         remote_addr=remote_addr or None,
     )
+
+
+def log_access_many(
+    *, actor: Any, customer_ids: Iterable[int], context_name: str, remote_addr: str | None = None
+) -> None:
+    """One access-log row per customer shown in a list (search results, exports)."""
+    from okno.core.models import AccessLog
+
+    ids = list(dict.fromkeys(i for i in customer_ids if i))
+    if not ids:
+        return
+    common = {
+        "actor": actor if getattr(actor, "pk", None) else None,
+        "actor_name": getattr(actor, "username", "") or "anonymous",
+        "request_id": context.current_request_id(),
+        "context": context_name[:100],
+        "remote_addr": remote_addr or None,
+    }
+    AccessLog.objects.bulk_create([AccessLog(customer_id=i, **common) for i in ids])

@@ -62,7 +62,9 @@ def _bounds(
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     start = dt.datetime.combine(day_from, dt.time.min, tzinfo=tz) if day_from else None
-    end = dt.datetime.combine(day_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz) if day_to else None
+    end = None
+    if day_to is not None:
+        end = dt.datetime.combine(day_to, dt.time.max, tzinfo=tz)
     return start, end
 
 
@@ -87,7 +89,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
         if start:
             rows = rows.filter(time__gte=start)
         if end:
-            rows = rows.filter(time__lt=end)
+            rows = rows.filter(time__lte=end)
         customer = (
             apps.get_model("customers", "Customer").objects.filter(pk=form.cleaned_data["customer"]).first()
         )

@@ -48,11 +48,13 @@ def create_customer(
         if errors:
             raise ValidationError(errors)
         customer.save()
-        for i, phone in enumerate(phones or []):
+        phones = list(dict.fromkeys(normalize_phone(p) for p in phones or []))
+        emails = list(dict.fromkeys(e.strip().lower() for e in emails or [] if e.strip()))
+        for i, phone in enumerate(phones):
             ContactPoint.objects.create(
                 customer=customer, kind=ContactKind.PHONE, value=phone, is_primary=i == 0
             )
-        for i, email in enumerate(emails or []):
+        for i, email in enumerate(emails):
             contact = ContactPoint(customer=customer, kind=ContactKind.EMAIL, value=email, is_primary=i == 0)
             contact.full_clean(exclude=["customer"])
             contact.save()

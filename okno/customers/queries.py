@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from okno.customers.models import Customer, fold
+from okno.customers.models import Account, ContactEvent, Customer, fold
 from okno.customers.numbers import normalize_account_number, normalize_phone
 
 
@@ -46,4 +47,27 @@ def search_customers(user: Any, query: str, limit: int = 20) -> list[Customer]:
         base.annotate(sim=TrigramWordSimilarity(folded, "search_text"))
         .filter(sim__gte=0.45)
         .order_by("-sim", "id")[:limit]
+    )
+
+
+def visible_accounts(user: Any) -> QuerySet[Account]:
+    """Accounts the user may see, with their service points (for cards and candidate lists)."""
+    return Account.objects.restrict(user, "view").select_related(
+        "service_point__address", "service_point__grid_district", "service_point__branch"
+    )
+
+
+def with_visible_accounts(user: Any, customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Customers with ``accounts`` and ``contacts`` prefetched, accounts limited to the user's scope."""
+    return customers.prefetch_related(Prefetch("accounts", queryset=visible_accounts(user)), "contacts")
+
+
+def visible_history(user: Any, customer: Customer) -> QuerySet[ContactEvent]:
+    """The customer's contact history without lines about appeals the user may not see.
+
+    Appeals sit above customers, so the model is looked up by name rather than imported."""
+    appeal_model = apps.get_model("appeals", "Appeal")
+    visible = appeal_model.objects.restrict(user, "view").filter(customer=customer).values("id")
+    return customer.history.filter(~Q(ref_type="appeals.appeal") | Q(ref_id__in=visible)).select_related(
+        "actor"
     )

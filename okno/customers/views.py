@@ -14,7 +14,7 @@ from okno.core.audit import log_access
 from okno.customers import actions
 from okno.customers.forms import CustomerForm
 from okno.customers.models import Address, Customer
-from okno.customers.queries import search_customers
+from okno.customers.queries import search_customers, visible_accounts, visible_history, with_visible_accounts
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -29,12 +29,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = search_customers(request.user, query, limit=50) if query else []
     if results:
         ids = [c.pk for c in results]
-        by_id = {
-            c.pk: c
-            for c in Customer.objects.filter(pk__in=ids).prefetch_related(
-                "accounts__service_point__address", "contacts"
-            )
-        }
+        by_id = {c.pk: c for c in with_visible_accounts(request.user, Customer.objects.filter(pk__in=ids))}
         results = [by_id[i] for i in ids]
         for c in results:
             log_access(
@@ -58,9 +53,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         context_name="ui:customer",
         remote_addr=request.META.get("REMOTE_ADDR") or None,
     )
-    accounts = customer.accounts.select_related(
-        "service_point__address", "service_point__grid_district", "service_point__branch"
-    )
+    accounts = visible_accounts(request.user).filter(customer=customer)
     # Through the reverse relation: customers sit below appeals, so this module does not import them.
     appeal_model = customer.appeals.model
     appeals = (
@@ -69,7 +62,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("branch")
         .order_by("-received_at")[:100]
     )
-    history = customer.history.select_related("actor").order_by("-occurred_at", "-id")[:200]
+    history = visible_history(request.user, customer).order_by("-occurred_at", "-id")[:200]
     return render(
         request,
         "customers/detail.html",

@@ -334,10 +334,20 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             appeal_id=appeal.pk,
             pk=int(answer_id),
         )
+        self._log_document_view(appeal, "api:answer-pdf")
         response = HttpResponse(render_answer_pdf(answer), content_type="application/pdf")
         name = (answer.outgoing_number or str(answer.pk)).replace("/", "-")
         response["Content-Disposition"] = f'attachment; filename="answer-{name}.pdf"'
         return response
+
+    def _log_document_view(self, appeal: Appeal, context_name: str) -> None:
+        if appeal.customer_id:
+            log_access(
+                actor=self.request.user,
+                customer_id=appeal.customer_id,
+                context_name=context_name,
+                remote_addr=client_ip(self.request),
+            )
 
     def _attachments(self, appeal: Appeal) -> QuerySet[Attachment]:
         qs = Attachment.objects.restrict(self.request.user, "view")
@@ -384,6 +394,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def download_attachment(self, request: Request, pk: str, attachment_id: str) -> FileResponse:
         appeal = self.get_object()
         att = get_object_or_404(self._attachments(appeal), pk=int(attachment_id))
+        self._log_document_view(appeal, "api:attachment")
         # Served as the type sniffed at upload, always as a download: never rendered inline by the browser.
         content_type = (
             att.content_type if att.content_type in SAFE_DOWNLOAD_TYPES else "application/octet-stream"

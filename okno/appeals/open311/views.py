@@ -26,7 +26,7 @@ from okno.appeals import actions
 from okno.appeals.choices import AppealType, Topic
 from okno.appeals.models import Answer, Appeal, AppealEvent
 from okno.appeals.open311 import mapping
-from okno.core.audit import log_access
+from okno.core.audit import log_access, log_access_many
 from okno.customers.models import Account
 from okno.customers.numbers import normalize_account_number
 
@@ -121,17 +121,24 @@ def _list(request: HttpRequest) -> JsonResponse:
         try:
             start = mapping.parse_when(params.get("start_date", ""))
             end = mapping.parse_when(params.get("end_date", ""), end=True)
-        except ValueError as exc:
+            if start is None and end is None:
+                start = timezone.now() - dt.timedelta(days=mapping.DEFAULT_DAYS)
+            elif start is None and end is not None:
+                start = end - dt.timedelta(days=mapping.DEFAULT_DAYS)
+        except (ValueError, OverflowError) as exc:
             raise Open311Error(400, _("Dates are in ISO 8601: %(v)s.") % {"v": exc}) from exc
-        if start is None and end is None:
-            start = timezone.now() - dt.timedelta(days=mapping.DEFAULT_DAYS)
-        elif start is None and end is not None:
-            start = end - dt.timedelta(days=mapping.DEFAULT_DAYS)
         qs = qs.filter(received_at__gte=start)
         if end is not None:
             qs = qs.filter(received_at__lte=end)
-    rows = qs.order_by("-received_at", "-id")[: mapping.MAX_REQUESTS]
-    return _json([mapping.request_row(a, personal=_personal(user, a)) for a in rows])
+    rows = list(qs.order_by("-received_at", "-id")[: mapping.MAX_REQUESTS])
+    shown = [(a, _personal(user, a)) for a in rows]
+    log_access_many(
+        actor=user,
+        customer_ids=[a.customer_id for a, personal in shown if personal and a.customer_id],
+        context_name="open311:requests",
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
+    return _json([mapping.request_row(a, personal=personal) for a, personal in shown])
 
 
 @require_GET

@@ -139,7 +139,9 @@ def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not user.has_okno_perm(spec.perm):  # type: ignore[union-attr]
         raise PermissionDenied
     form = spec.form(request.POST, request.FILES, appeal=appeal, user=user)
-    if not form.is_valid():
+    with timezone.override(appeal.branch.tz):  # times typed on the card are the branch's local times
+        valid = form.is_valid()
+    if not valid:
         return render_card(request, appeal, {spec.name: form}, status=400)
     try:
         if not spec.allowed(appeal):
@@ -161,12 +163,23 @@ def appeal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("appeals:detail", pk=appeal.pk)
 
 
+def _log_document_view(request: HttpRequest, appeal: Appeal, context_name: str) -> None:
+    if appeal.customer_id:
+        log_access(
+            actor=request.user,
+            customer_id=appeal.customer_id,
+            context_name=context_name,
+            remote_addr=request.META.get("REMOTE_ADDR") or None,
+        )
+
+
 @login_required
 def answer_pdf(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse:
     appeal = get_appeal(request, pk)
     answer = get_object_or_404(
         Answer.objects.select_related("appeal__branch__company", "author"), pk=answer_pk, appeal=appeal
     )
+    _log_document_view(request, appeal, "ui:answer-pdf")
     pdf = render_answer_pdf(answer)
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"answer-{answer.outgoing_number.replace('/', '-')}.pdf"
@@ -178,6 +191,7 @@ def answer_pdf(request: HttpRequest, pk: int, answer_pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> FileResponse:
     appeal = get_appeal(request, pk)
     att = get_object_or_404(Attachment.objects.restrict(request.user, "view"), pk=att_pk, appeal=appeal)
+    _log_document_view(request, appeal, "ui:attachment")
     response = FileResponse(
         att.file.open("rb"), as_attachment=True, filename=att.name, content_type=att.content_type
     )

@@ -19,7 +19,7 @@ from okno.appeals.forms import RegisterForm
 from okno.appeals.views.act import apply_errors
 from okno.core.audit import log_access
 from okno.customers.models import Customer
-from okno.customers.queries import search_customers
+from okno.customers.queries import search_customers, with_visible_accounts
 
 CANDIDATE_LIMIT = 15
 
@@ -31,10 +31,8 @@ def _candidates(request: HttpRequest, query: str, picked: Customer | None = None
     ids = [c.pk for c in found]
     if not ids:
         return []
-    full = (
-        Customer.objects.restrict(request.user, "view")
-        .filter(pk__in=ids)
-        .prefetch_related("accounts__service_point__address", "contacts")
+    full = with_visible_accounts(
+        request.user, Customer.objects.restrict(request.user, "view").filter(pk__in=ids)
     )
     by_id = {c.pk: c for c in full}
     result = [by_id[i] for i in ids if i in by_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from okno.core.filters import IdFilter
 from okno.customers.choices import CustomerKind
 from okno.customers.models import Account, Customer
 from okno.customers.numbers import normalize_account_number
@@ -26,7 +27,7 @@ class CustomerFilter(filters.FilterSet):
 
 class AccountFilter(filters.FilterSet):
     number = filters.CharFilter(label=_("Account number"), method="filter_number")
-    customer = filters.NumberFilter(label=_("Customer (id)"), field_name="customer_id")
+    customer = IdFilter(label=_("Customer (id)"), field_name="customer_id")
 
     class Meta:
         model = Account

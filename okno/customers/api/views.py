@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -15,7 +16,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from okno.core.audit import log_access
+from okno.core.audit import log_access, log_access_many
 from okno.customers import actions
 from okno.customers.api.filters import AccountFilter, CustomerFilter
 from okno.customers.api.serializers import (
@@ -25,9 +26,9 @@ from okno.customers.api.serializers import (
     CustomerDetailSerializer,
     CustomerListSerializer,
 )
-from okno.customers.models import Account, ContactEvent, Customer
+from okno.customers.models import Account, Customer
 from okno.customers.numbers import normalize_account_number
-from okno.customers.queries import search_customers
+from okno.customers.queries import search_customers, visible_history
 from okno.org.api.permissions import OknoPermission, client_ip
 
 SEARCH_LIMIT = 50
@@ -87,11 +88,20 @@ class CustomerViewSet(
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = request.query_params.get("q", "").strip()
-        if not query:
-            return super().list(request, *args, **kwargs)
-        found = search_customers(request.user, query, limit=SEARCH_LIMIT)
-        data = CustomerListSerializer(found, many=True).data
-        return Response({"next": None, "previous": None, "results": data})
+        if query:
+            found = search_customers(request.user, query, limit=SEARCH_LIMIT)
+            self._log_shown(request, [c.pk for c in found], "api:customer-search")
+            data = CustomerListSerializer(found, many=True).data
+            return Response({"next": None, "previous": None, "results": data})
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self._log_shown(request, [c.pk for c in page or []], "api:customer-list")
+        return self.get_paginated_response(CustomerListSerializer(page, many=True).data)
+
+    @staticmethod
+    def _log_shown(request: Request, ids: Sequence[int], context_name: str) -> None:
+        log_access_many(
+            actor=request.user, customer_ids=ids, context_name=context_name, remote_addr=client_ip(request)
+        )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         customer = self.get_object()
@@ -123,7 +133,7 @@ class CustomerViewSet(
             context_name="api:customer-history",
             remote_addr=client_ip(request),
         )
-        events = ContactEvent.objects.filter(customer=customer)
+        events = visible_history(request.user, customer).order_by("-occurred_at", "-id")
         page = self.paginate_queryset(events)
         return self.get_paginated_response(ContactEventSerializer(page, many=True).data)
 
@@ -155,6 +165,16 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._shown(request, self.get_object())
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        log_access_many(
+            actor=request.user,
+            customer_ids=[a.customer_id for a in page or []],
+            context_name="api:account-list",
+            remote_addr=client_ip(request),
+        )
+        return self.get_paginated_response(AccountSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Find an account by its number",

@@ -48,7 +48,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Department]:
         qs = Department.objects.restrict(self.request.user, "view").order_by("branch_id", "name", "id")
         branch = self.request.query_params.get("branch", "")
-        if branch.isdigit():
+        if branch.isdigit() and len(branch) < 19:
             qs = qs.filter(branch_id=int(branch))
         return qs
 
