@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
 
 from okno.appeals.choices import OPEN_STATUSES
@@ -87,10 +88,22 @@ post_delete.connect(_invalidate, sender="appeals.RoutingRule", dispatch_uid="okn
 
 
 def least_loaded_specialist(department_id: int) -> User | None:
-    """The active specialist of the department with the fewest open appeals (ties: longest in the team)."""
+    """The active specialist of the department with the fewest open appeals (ties: longest in the team).
+
+    Only open appeals are counted, through the (assignee, status) index, so the cost does not grow
+    with the years of closed appeals behind each specialist."""
+    from okno.appeals.models import Appeal
+
+    open_work = (
+        Appeal.objects.filter(assignee=OuterRef("pk"), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return (
         User.objects.filter(department_id=department_id, role=Role.SPECIALIST, is_active=True)
-        .annotate(open_work=Count("assigned_appeals", filter=Q(assigned_appeals__status__in=OPEN_STATUSES)))
+        .annotate(open_work=Coalesce(Subquery(open_work), 0))
         .order_by("open_work", "id")
         .first()
     )
