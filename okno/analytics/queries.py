@@ -118,7 +118,7 @@ def period_label(day: dt.date, period: str) -> str:
     if period == "year":
         return str(day.year)
     if period == "quarter":
-        return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+        return str(_("Q%(q)s %(y)s") % {"q": (day.month - 1) // 3 + 1, "y": day.year})
     if period == "month":
         return f"{day:%Y-%m}"
     return day.isoformat()
