@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import django_filters as filters
+from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -16,6 +17,13 @@ from okno.core.filters import DayFilter, IdFilter
 from okno.org.models import Branch, Department
 
 
+class YesNoAny(forms.Select):
+    """A yes/no filter whose empty choice reads "any" rather than "unknown"."""
+
+    def __init__(self) -> None:
+        super().__init__(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))])
+
+
 class AppealFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices)
     kind = filters.MultipleChoiceFilter(label=_("Type"), choices=AppealType.choices)
@@ -25,9 +33,9 @@ class AppealFilter(filters.FilterSet):
     department = filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.all())
     assignee = IdFilter(label=_("Assignee (id)"), field_name="assignee_id")
     customer = IdFilter(label=_("Customer (id)"), field_name="customer_id")
-    open = filters.BooleanFilter(label=_("Open"), method="filter_open")
-    overdue = filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
-    due_soon = filters.BooleanFilter(label=_("Due soon"), method="filter_due_soon")
+    open = filters.BooleanFilter(label=_("Open"), method="filter_open", widget=YesNoAny())
+    overdue = filters.BooleanFilter(label=_("Overdue"), method="filter_overdue", widget=YesNoAny())
+    due_soon = filters.BooleanFilter(label=_("Due soon"), method="filter_due_soon", widget=YesNoAny())
     received_from = DayFilter(label=_("Received from"), field_name="received_at", lookup_expr="date__gte")
     received_to = DayFilter(label=_("Received to"), field_name="received_at", lookup_expr="date__lte")
     q = filters.CharFilter(label=_("Number or text"), method="filter_q")
