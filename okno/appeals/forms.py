@@ -76,6 +76,12 @@ class RegisterForm(forms.Form):
         input_formats=DATETIME_LOCAL,
     )
     demand = forms.CharField(label=_("Demand"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    received_at = forms.DateTimeField(
+        label=_("Received at (for letters and e-mails received earlier; empty means now)"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_LOCAL,
+    )
     answered_now = forms.BooleanField(label=_("Answered during the call"), required=False)
     answer_text = forms.CharField(
         label=_("Answer given"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -140,6 +146,7 @@ class RegisterForm(forms.Form):
             "violation_place": d.get("violation_place") or "",
             "violation_at": d.get("violation_at"),
             "demand": d.get("demand") or "",
+            "received_at": d.get("received_at"),
         }
 
 

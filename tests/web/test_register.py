@@ -191,3 +191,29 @@ def test_registration_is_forbidden_without_the_permission(customers, org, login)
     response = login(org.quality).post(URL, _form(pick=f"account:{customers.acc_ivanov.pk}"))
     assert response.status_code == 403
     assert Appeal.objects.count() == 0
+
+
+def test_a_letter_received_earlier_is_registered_with_its_receipt_time_in_branch_time(client, org, customers):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.force_login(org.operator_a)  # works in branch A (Europe/Moscow)
+    typed = (timezone.now().astimezone(org.a.tz) - dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/appeals/new/",
+        {
+            "channel": "mail",
+            "kind": "info_request",
+            "topic": "billing",
+            "text": "Прошу разъяснить начисления",
+            "pick": f"account:{customers.acc_ivanov.pk}",
+            "preferred_answer_channel": "mail",
+            "received_at": typed,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    from okno.appeals.models import Appeal
+
+    appeal = Appeal.objects.get()
+    assert appeal.received_at.astimezone(org.a.tz).strftime("%Y-%m-%dT%H:%M") == typed

@@ -20,6 +20,7 @@ from okno.appeals.views.act import apply_errors
 from okno.core.audit import log_access
 from okno.customers.models import Customer
 from okno.customers.queries import search_customers, with_visible_accounts
+from okno.org.models import Branch
 
 CANDIDATE_LIMIT = 15
 
@@ -61,13 +62,22 @@ def candidates_fragment(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _local_tz(user: Any) -> Any:
+    """The time zone of the operator's branch when they work in one; otherwise the company's."""
+    if not user.all_branches and len(user.branch_ids) == 1:
+        return Branch.objects.get(pk=user.branch_ids[0]).tz
+    return timezone.get_default_timezone()
+
+
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     _check_perm(request)
     user = request.user
     if request.method == "POST":
         form = RegisterForm(request.POST, user=user)
-        if form.is_valid():
+        with timezone.override(_local_tz(user)):  # typed times are the operator's local time
+            valid = form.is_valid()
+        if valid:
             try:
                 appeal = _register(form, user)
             except ValidationError as exc:
