@@ -17,8 +17,11 @@ _VIEW_CORE = {
     "branch.view",
     "department.view",
 }
+# Operators and specialists route appeals themselves ("not ours — to the metering department");
+# extending deadlines and cancelling stay with the heads.
 _WORK = {
     "appeal.register",
+    "appeal.assign",
     "appeal.change",
     "appeal.transition",
     "appeal.answer",
@@ -32,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         _VIEW_CORE
         | {
             "appeal.register",
+            "appeal.assign",
             "appeal.change",
             "appeal.transition",
             "appeal.answer",

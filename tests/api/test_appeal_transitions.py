@@ -37,13 +37,20 @@ def test_assign_to_a_department_of_another_branch_is_not_found_for_a_branch_head
     assert problem(response)["errors"] == {"department": [f"Department {org.dept_b.pk} not found."]}
 
 
-def test_operator_may_not_assign(api, org, appeal):
-    response = api(org.operator_a).post(
-        url(appeal, "assign"), {"assignee": org.specialist_a2.pk}, format="json"
-    )
+def test_quality_manager_may_read_but_not_assign(api, org, appeal):
+    before = appeal.assignee
+    response = api(org.quality).post(url(appeal, "assign"), {"assignee": org.specialist_a2.pk}, format="json")
 
     assert response.status_code == 403
-    assert Appeal.objects.get().assignee != org.specialist_a2 or appeal.assignee == org.specialist_a2
+    assert Appeal.objects.get().assignee == before
+
+
+def test_operator_routes_an_appeal_to_another_specialist(api, org, appeal):
+    other = org.specialist_a2 if appeal.assignee == org.specialist_a1 else org.specialist_a1
+    response = api(org.operator_a).post(url(appeal, "assign"), {"assignee": other.pk}, format="json")
+
+    assert response.status_code == 200
+    assert Appeal.objects.get().assignee == other
 
 
 def test_start_wait_resume_moves_the_status_and_pauses_the_clock(api, org, appeal):
