@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms as djforms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from okno.appeals import actions, forms
 from okno.appeals.actions import TRANSITIONS
@@ -175,7 +175,7 @@ SPECS: list[ActionSpec] = [
         _resume,
     ),
     ActionSpec(
-        "answer", gettext_lazy("Answer"), "appeal.answer", forms.AnswerForm, _can(Status.ANSWERED), _answer
+        "answer", pgettext_lazy("action", "Answer"), "appeal.answer", forms.AnswerForm, _can(Status.ANSWERED), _answer
     ),
     ActionSpec(
         "deliver",
