@@ -38,6 +38,14 @@ def create_customer(
     *, actor: Any, phones: list[str] | None = None, emails: list[str] | None = None, **fields: Any
 ) -> Customer:
     """Create a customer with contacts; field errors raise ``ValidationError`` and nothing is saved."""
+    if (
+        fields.get("branch") is None
+        and not getattr(actor, "all_branches", True)
+        and len(actor.branch_ids) == 1
+    ):
+        # A customer created by branch staff belongs to that branch (not visible company-wide).
+        fields["branch_id"] = actor.branch_ids[0]
+        fields.pop("branch", None)
     with transaction.atomic(), acting_as(actor):
         customer = Customer(**fields)
         customer.full_clean(exclude=["search_text"])

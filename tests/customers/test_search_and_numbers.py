@@ -90,3 +90,9 @@ def test_a_legal_entity_with_a_wrong_inn_is_refused(org):
             actor=org.admin, kind="legal_entity", organisation="ООО «Тест»", inn="7707083894"
         )
     assert "inn" in err.value.message_dict
+
+
+def test_a_customer_created_by_branch_staff_belongs_to_their_branch(org):
+    customer = actions.create_customer(actor=org.operator_b, kind="individual", last_name="Сергеев")
+    assert customer.branch == org.b
+    assert search_customers(org.operator_a, "сергеев") == []

@@ -175,7 +175,12 @@ SPECS: list[ActionSpec] = [
         _resume,
     ),
     ActionSpec(
-        "answer", pgettext_lazy("action", "Answer"), "appeal.answer", forms.AnswerForm, _can(Status.ANSWERED), _answer
+        "answer",
+        pgettext_lazy("action", "Answer"),
+        "appeal.answer",
+        forms.AnswerForm,
+        _can(Status.ANSWERED),
+        _answer,
     ),
     ActionSpec(
         "deliver",
