@@ -130,6 +130,7 @@ end
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=12)
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--accounts", type=int, default=5000)
@@ -211,7 +212,7 @@ def main() -> None:
         "registration",
         {
             "database": "postgresql",
-            "server": f"okno serve (gunicorn, {args.workers} sync workers)",
+            "server": f"okno serve (gunicorn, {args.workers} workers × {args.threads} threads)",
             "load": f"wrk -t2 -c{args.connections} -d{args.duration}s, loopback, same 2-core machine",
             "requests": int(fig["requests"]),
             "appeals_created": after - before,
