@@ -162,6 +162,8 @@ def main() -> None:
             f"127.0.0.1:{PORT}",
             "--workers",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "--no-worker",
         ],
         cwd=ROOT,
