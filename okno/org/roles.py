@@ -30,68 +30,19 @@ _WORK = {
     "customer.change",
 }
 
+# What heads add to the daily work: deadlines, cancellations, reports, incidents.
+_MANAGE = {"appeal.extend", "appeal.cancel", "appeal.feedback", "report.view", "incident.change"}
+_AUDIT = {"changelog.view", "accesslog.view"}
+
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OPERATOR: frozenset(
-        _VIEW_CORE
-        | {
-            "appeal.register",
-            "appeal.assign",
-            "appeal.change",
-            "appeal.transition",
-            "appeal.answer",
-            "attachment.add",
-            "customer.add",
-            "customer.change",
-            "appeal.feedback",
-        }
-    ),
+    Role.OPERATOR: frozenset(_VIEW_CORE | _WORK | {"appeal.feedback"}),
     Role.SPECIALIST: frozenset(_VIEW_CORE | _WORK),
-    Role.HEAD_OF_DEPARTMENT: frozenset(
-        _VIEW_CORE
-        | _WORK
-        | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}
-    ),
-    Role.BRANCH_HEAD: frozenset(
-        _VIEW_CORE
-        | _WORK
-        | {"appeal.assign", "appeal.extend", "appeal.cancel", "report.view", "incident.change"}
-    ),
+    Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | _MANAGE),
+    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | _MANAGE),
     Role.QUALITY_MANAGER: frozenset(_VIEW_CORE | {"report.view", "appeal.feedback"}),
     Role.SECURITY_OFFICER: frozenset(
-        {
-            "changelog.view",
-            "accesslog.view",
-            "customer.view",
-            "account.view",
-            "branch.view",
-            "department.view",
-        }
+        _AUDIT | {"customer.view", "account.view", "branch.view", "department.view"}
     ),
-    Role.ADMINISTRATOR: frozenset(
-        _VIEW_CORE
-        | _WORK
-        | {
-            "appeal.assign",
-            "appeal.extend",
-            "appeal.cancel",
-            "appeal.feedback",
-            "report.view",
-            "incident.change",
-            "changelog.view",
-            "accesslog.view",
-            "refdata.change",
-        }
-    ),
-    Role.SYSTEM: frozenset(
-        _VIEW_CORE
-        | _WORK
-        | {
-            "appeal.assign",
-            "appeal.extend",
-            "appeal.cancel",
-            "appeal.feedback",
-            "report.view",
-            "incident.change",
-        }
-    ),
+    Role.ADMINISTRATOR: frozenset(_VIEW_CORE | _WORK | _MANAGE | _AUDIT | {"refdata.change"}),
+    Role.SYSTEM: frozenset(_VIEW_CORE | _WORK | _MANAGE),
 }
