@@ -205,6 +205,17 @@ def _log_flag(appeal: Appeal, field: str, value: dt.datetime) -> None:
     audit.log_change(appeal, "update", {field: None}, {field: value.isoformat()})
 
 
+def _end_pause(appeal: Appeal, now: dt.datetime | None = None) -> int:
+    """Stop the clock's pause (if any): add the paused time and move the deadline. Returns the seconds."""
+    if appeal.paused_at is None:
+        return 0
+    paused = max(int(((now or timezone.now()) - appeal.paused_at).total_seconds()), 0)
+    appeal.paused_seconds += paused
+    appeal.paused_at = None
+    _recompute_deadline(appeal)
+    return paused
+
+
 def _recompute_deadline(appeal: Appeal) -> None:
     appeal.deadline_at = deadlines.effective_deadline(
         appeal.base_deadline_at, appeal.paused_seconds, appeal.extended_days
@@ -559,6 +570,10 @@ def _head_for_escalation(contested: Appeal, department_id: int, branch_id: int) 
         and dept.head.is_active
     ):
         return dept.head
+    return _branch_head(branch_id)
+
+
+def _branch_head(branch_id: int) -> User | None:
     return (
         User.objects.filter(role=Role.BRANCH_HEAD, branches=branch_id, is_active=True).order_by("id").first()
     )
@@ -651,12 +666,7 @@ def wait_for_customer(
 
 def _resume_locked(appeal: Appeal, actor: User, reason: str) -> Appeal:
     old = appeal.status
-    paused = 0
-    if appeal.paused_at is not None:
-        paused = int((timezone.now() - appeal.paused_at).total_seconds())
-        appeal.paused_seconds += max(paused, 0)
-        appeal.paused_at = None
-    _recompute_deadline(appeal)
+    paused = _end_pause(appeal)
     appeal.status = Status.IN_PROGRESS
     _save(appeal, ["status", "paused_at", "paused_seconds", "deadline_at"])
     _event(
@@ -751,10 +761,7 @@ def answer_appeal(
         if channel == AnswerChannel.EMAIL and not email:
             raise ValidationError({"channel": [_("There is no e-mail address to send the answer to.")]})
         now = timezone.now()
-        if appeal.paused_at is not None:
-            appeal.paused_seconds += int((now - appeal.paused_at).total_seconds())
-            appeal.paused_at = None
-            _recompute_deadline(appeal)
+        _end_pause(appeal, now)
         ans = Answer.objects.create(
             appeal=appeal,
             template=template,
@@ -1121,11 +1128,7 @@ def escalate_overdue(*, actor: Any, now: dt.datetime | None = None) -> int:
             head = (
                 appeal.department.head
                 if appeal.department and appeal.department.head
-                else (
-                    User.objects.filter(role=Role.BRANCH_HEAD, branches=appeal.branch_id, is_active=True)
-                    .order_by("id")
-                    .first()
-                )
+                else _branch_head(appeal.branch_id)
             )
             _event(
                 appeal,

@@ -55,22 +55,7 @@ class CustomerDetailSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = [
-            "id",
-            "kind",
-            "display_name",
-            "last_name",
-            "first_name",
-            "patronymic",
-            "organisation",
-            "inn",
-            "ogrn",
-            "branch",
-            "created_at",
-            "note",
-            "contacts",
-            "accounts",
-        ]
+        fields = [*CustomerListSerializer.Meta.fields, "ogrn", "created_at", "note", "contacts", "accounts"]
 
     @extend_schema_field(AccountBriefSerializer(many=True))
     def get_accounts(self, obj: Customer) -> Any:
