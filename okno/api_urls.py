@@ -14,6 +14,7 @@ v1_patterns = [
     path("", include("okno.appeals.api.urls")),
     path("", include("okno.customers.api.urls")),
     path("", include("okno.org.api.urls")),
+    path("", include("okno.billing.api.urls")),
     *audit.urls,
 ]
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "okno.customers",
     "okno.appeals",
     "okno.analytics",
+    "okno.billing",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("okno.appeals.urls")),
     path("customers/", include("okno.customers.urls")),
     path("audit/", include("okno.core.urls")),
+    path("billing/", include("okno.billing.urls")),
 ]
 
 try:

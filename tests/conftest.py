@@ -69,7 +69,14 @@ def _load_reference_data() -> None:
     if not CalendarDay.objects.exists():
         importlib.import_module("okno.core.migrations.0003_load_production_calendar").load(apps, None)
         importlib.import_module("okno.appeals.migrations.0003_default_policies").load(apps, None)
+    from okno.billing.models import KeyRate
+
+    if not KeyRate.objects.exists():
+        importlib.import_module("okno.billing.migrations.0002_reference_data").load(apps, None)
     from okno.appeals import actions
+    from okno.billing import rules
+
+    rules.clear_cache()
 
     calendar.invalidate()
     deadlines._invalidate()

@@ -25,6 +25,10 @@ KNOWN = {
     "appeal.delivered",
     "appeal.closed",
     "appeal.overdue",
+    "reading.accepted",
+    "payment.received",
+    "billing.run_finished",
+    "debt.step",
 }
 
 

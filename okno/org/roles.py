@@ -16,6 +16,15 @@ _VIEW_CORE = {
     "incident.view",
     "branch.view",
     "department.view",
+    # metering and billing
+    "meter.view",
+    "reading.view",
+    "charge.view",
+    "ledgerentry.view",
+    "payment.view",
+    "invoice.view",
+    "debtcase.view",
+    "billingrun.view",
 }
 # Operators and specialists route appeals themselves ("not ours — to the metering department");
 # extending deadlines and cancelling stay with the heads.
@@ -28,21 +37,36 @@ _WORK = {
     "attachment.add",
     "customer.add",
     "customer.change",
+    # readings taken at the office or by phone, payments at the office cash desk
+    "reading.add",
+    "payment.add",
 }
 
 # What heads add to the daily work: deadlines, cancellations, reports, incidents.
 _MANAGE = {"appeal.extend", "appeal.cancel", "appeal.feedback", "report.view", "incident.change"}
+# Billing work that changes money or supply: reviews, corrections, runs, matching, debt steps.
+_BILLING = {
+    "meter.change",
+    "reading.review",
+    "reading.import",
+    "payment.match",
+    "payment.import",
+    "ledgerentry.add",
+    "billingrun.add",
+    "invoice.add",
+    "debtcase.change",
+}
 _AUDIT = {"changelog.view", "accesslog.view"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OPERATOR: frozenset(_VIEW_CORE | _WORK | {"appeal.feedback"}),
     Role.SPECIALIST: frozenset(_VIEW_CORE | _WORK),
-    Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | _MANAGE),
-    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | _MANAGE),
+    Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING),
+    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING),
     Role.QUALITY_MANAGER: frozenset(_VIEW_CORE | {"report.view", "appeal.feedback"}),
     Role.SECURITY_OFFICER: frozenset(
         _AUDIT | {"customer.view", "account.view", "branch.view", "department.view"}
     ),
-    Role.ADMINISTRATOR: frozenset(_VIEW_CORE | _WORK | _MANAGE | _AUDIT | {"refdata.change"}),
-    Role.SYSTEM: frozenset(_VIEW_CORE | _WORK | _MANAGE),
+    Role.ADMINISTRATOR: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING | _AUDIT | {"refdata.change"}),
+    Role.SYSTEM: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING),
 }

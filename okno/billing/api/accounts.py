@@ -1,0 +1,3 @@
+"""API routes: accounts."""
+
+urlpatterns: list = []

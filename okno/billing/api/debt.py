@@ -1,0 +1,3 @@
+"""API routes: debt."""
+
+urlpatterns: list = []

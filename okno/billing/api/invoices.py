@@ -1,0 +1,3 @@
+"""API routes: invoices."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes: payments."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes: readings."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API routes: runs."""
+
+urlpatterns: list = []

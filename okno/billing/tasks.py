@@ -1,0 +1,1 @@
+"""Background jobs of metering and billing (registered with okno.core.jobs)."""

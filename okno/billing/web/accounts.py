@@ -1,0 +1,3 @@
+"""Web routes: accounts."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web routes: debt."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web routes: invoices."""
+
+urlpatterns: list = []

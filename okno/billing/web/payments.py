@@ -1,0 +1,3 @@
+"""Web routes: payments."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web routes: readings."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web routes: runs."""
+
+urlpatterns: list = []
