@@ -20,7 +20,9 @@ def tariffs(org):
     prices = {1: [64300], 2: [70100, 32000], 3: [77100, 64300, 32000]}
     made = {}
     for zones, zone_prices in prices.items():
-        tariff = Tariff.objects.create(region=REGION, category=urban, zones=zones, valid_from=dt.date(2024, 1, 1))
+        tariff = Tariff.objects.create(
+            region=REGION, category=urban, zones=zones, valid_from=dt.date(2024, 1, 1)
+        )
         for zone, price_e4 in enumerate(zone_prices, start=1):
             TariffRate.objects.create(tariff=tariff, zone=zone, tier=1, price_e4=price_e4)
         made[zones] = tariff
@@ -46,6 +48,8 @@ def metered(org, customers, tariffs):
     from okno.billing.models import BillingProfile, Meter, Reading
 
     acc = customers.acc_ivanov
+    acc.opened_on = dt.date(2025, 1, 1)
+    acc.save(update_fields=["opened_on"])
     BillingProfile.objects.create(account=acc, category=tariffs.urban, residents=2)
     meter = Meter.objects.create(
         account=acc,
