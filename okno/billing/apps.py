@@ -33,4 +33,7 @@ class BillingConfig(AppConfig):
         for model in (models.DueDayRule, models.KeyRate, models.PenaltyRule):
             post_save.connect(rules.clear_cache, sender=model, dispatch_uid=f"rules-{model.__name__}")
             post_delete.connect(rules.clear_cache, sender=model, dispatch_uid=f"rules-del-{model.__name__}")
-        from okno.billing import tasks  # noqa: F401  (registers the billing jobs)
+        from okno.billing import debt, invoices, tasks  # noqa: F401  (registers the billing jobs)
+
+        invoices.connect()
+        debt.connect()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,8 @@ _TEMP_TABLES = {
     "okno_bill_meter": """
         account_id BIGINT, meter_id BIGINT PRIMARY KEY, zones INTEGER, capacity_wh BIGINT,
         cur_id BIGINT, base_id BIGINT""",
+    "okno_bill_read": """
+        id BIGINT PRIMARY KEY, period DATE, t1_wh BIGINT, t2_wh BIGINT, t3_wh BIGINT""",
     "okno_bill_calc": """
         account_id BIGINT, meter_id BIGINT, zones INTEGER, capacity_wh BIGINT, method VARCHAR(14),
         months INTEGER, base_period DATE, cur_id BIGINT, base_id BIGINT, first_id BIGINT, span INTEGER""",
@@ -134,7 +137,10 @@ class _Cursor:
         self.raw = raw
 
     def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
+        started = time.perf_counter()
         self.raw.execute(sql, list(params))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%.3f s  %s", time.perf_counter() - started, " ".join(sql.split())[:160])
 
     @property
     def rowcount(self) -> int:
@@ -147,10 +153,39 @@ class _Cursor:
         return list(self.raw.fetchall())
 
 
+def _analyze(cursor, *tables: str) -> None:
+    """Give PostgreSQL's planner the sizes of freshly filled work tables (it has none for temp tables)."""
+    if _pg():
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
+_TEMP_INDEXES = {
+    "okno_bill_meter": "account_id",
+    "okno_bill_calc": "account_id",
+    "okno_bill_line": "account_id",
+    "okno_bill_priced": "account_id",
+}
+
+
+def _lookup(cursor, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
+    """Run a statement that fetches a chunk's rows from a big table by key: on PostgreSQL as index
+    lookups (nested loops), which the planner would otherwise trade for a scan of the whole table."""
+    if _pg():
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+    cursor.execute(sql, params)
+    if _pg():
+        cursor.execute("SET LOCAL enable_hashjoin = on")
+        cursor.execute("SET LOCAL enable_mergejoin = on")
+
+
 def _ensure_temp_tables(cursor) -> None:
     for name, columns in _TEMP_TABLES.items():
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})")
         cursor.execute(f"DELETE FROM {name}")
+    for name, column in _TEMP_INDEXES.items():
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}_{column} ON {name} ({column})")
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -197,7 +232,14 @@ def _bill_chunk(
     result = RunResult()
     end = month_end(period)
     p_index = period.year * 12 + period.month
-    for name in ("okno_bill_acc", "okno_bill_meter", "okno_bill_calc", "okno_bill_line", "okno_bill_priced"):
+    for name in (
+        "okno_bill_acc",
+        "okno_bill_meter",
+        "okno_bill_read",
+        "okno_bill_calc",
+        "okno_bill_line",
+        "okno_bill_priced",
+    ):
         cursor.execute(f"DELETE FROM {name}")
 
     where, params = _candidates(period, run.branch_id)
@@ -211,6 +253,7 @@ def _bill_chunk(
         {where} AND a.id >= %s AND a.id < %s""",
         [period, *params, lo, hi],
     )
+    _analyze(cursor, "okno_bill_acc")
 
     # Meters in service during the period, with the reading for it (cur) and the last before (base).
     reading = "SELECT r.id FROM billing_reading r WHERE r.meter_id = m.id AND r.status = 'accepted'"
@@ -226,6 +269,17 @@ def _bill_chunk(
         WHERE m.installed_on <= %s AND (m.removed_on IS NULL OR m.removed_on >= %s)""",
         [period, period, end, period],
     )
+    _analyze(cursor, "okno_bill_meter")
+    # The few readings the chunk needs, copied once so later steps never join the whole table.
+    _lookup(
+        cursor,
+        """
+        INSERT INTO okno_bill_read (id, period, t1_wh, t2_wh, t3_wh)
+        SELECT r.id, r.period, r.t1_wh, r.t2_wh, r.t3_wh FROM billing_reading r
+        WHERE r.id IN (SELECT cur_id FROM okno_bill_meter WHERE cur_id IS NOT NULL
+                       UNION SELECT base_id FROM okno_bill_meter WHERE base_id IS NOT NULL)""",
+    )
+    _analyze(cursor, "okno_bill_read")
 
     # Method per meter. ``span`` is the months from base to the period.
     base_index = _month_index("rb.period")
@@ -254,15 +308,24 @@ def _bill_chunk(
             (SELECT r.id FROM billing_reading r WHERE r.meter_id = bm.meter_id AND r.status = 'accepted'
              ORDER BY r.taken_on, r.id LIMIT 1)) END,
           {p_index} - {base_index}
-        FROM okno_bill_meter bm LEFT JOIN billing_reading rb ON rb.id = bm.base_id""",
+        FROM okno_bill_meter bm LEFT JOIN okno_bill_read rb ON rb.id = bm.base_id""",
         [period, cfg.average_max_periods],
+    )
+    _analyze(cursor, "okno_bill_calc")
+    _lookup(
+        cursor,
+        """
+        INSERT INTO okno_bill_read (id, period, t1_wh, t2_wh, t3_wh)
+        SELECT r.id, r.period, r.t1_wh, r.t2_wh, r.t3_wh FROM billing_reading r
+        WHERE r.id IN (SELECT first_id FROM okno_bill_calc WHERE first_id IS NOT NULL)
+          AND r.id NOT IN (SELECT id FROM okno_bill_read)""",
     )
     # An average needs at least a month between its two readings; otherwise the norm.
     cursor.execute(
         f"""
         UPDATE okno_bill_calc SET method = 'norm'
         WHERE method = 'average' AND (first_id IS NULL OR first_id = base_id OR NOT EXISTS (
-          SELECT 1 FROM billing_reading rf, billing_reading rb
+          SELECT 1 FROM okno_bill_read rf, okno_bill_read rb
           WHERE rf.id = okno_bill_calc.first_id AND rb.id = okno_bill_calc.base_id
             AND {_month_index("rb.period")} > {_month_index("rf.period")}))"""
     )
@@ -280,9 +343,9 @@ def _bill_chunk(
                    THEN {_div_round(_diff(base, first, "c.capacity_wh"), span)}
                    ELSE {_diff(cur, base, "c.capacity_wh")} END
             FROM okno_bill_calc c
-            JOIN billing_reading rb ON rb.id = c.base_id
-            LEFT JOIN billing_reading rc ON rc.id = c.cur_id
-            LEFT JOIN billing_reading rf ON rf.id = c.first_id
+            JOIN okno_bill_read rb ON rb.id = c.base_id
+            LEFT JOIN okno_bill_read rc ON rc.id = c.cur_id
+            LEFT JOIN okno_bill_read rf ON rf.id = c.first_id
             WHERE c.method IN ('actual', 'recalculation', 'average') AND c.zones >= %s""",
             [zone],
         )
@@ -301,6 +364,7 @@ def _bill_chunk(
         FROM okno_bill_acc acc
         WHERE NOT EXISTS (SELECT 1 FROM okno_bill_meter bm WHERE bm.account_id = acc.account_id)"""
     )
+    _analyze(cursor, "okno_bill_line")
     # Tariffs of the lines; accounts with a line and no tariff are reported and skipped.
     cursor.execute(
         """
@@ -338,6 +402,7 @@ def _bill_chunk(
         INSERT INTO okno_bill_total (account_id, total_wh, months)
         SELECT account_id, SUM(volume_wh), MAX(months) FROM okno_bill_line GROUP BY account_id"""
     )
+    _analyze(cursor, "okno_bill_total")
     v, total = "l.volume_wh", "tot.total_wh"
 
     def share(limit: str) -> str:
@@ -372,7 +437,8 @@ def _bill_chunk(
     _drop_failed(cursor, result, table="okno_bill_priced", column="price_e4")
 
     # Reversal of the estimated lines that a recalculation replaces.
-    cursor.execute(
+    _lookup(
+        cursor,
         f"""
         INSERT INTO okno_bill_priced (account_id, meter_id, method, tariff_zones, zone, tier, months,
                                       volume_wh, price_e4, amount_kop)
@@ -406,6 +472,7 @@ def _bill_chunk(
         [end, period],
     )
 
+    _analyze(cursor, "okno_bill_priced")
     now = timezone.now()
     cursor.execute(
         """
@@ -467,6 +534,12 @@ def execute_run(run: BillingRun, *, progress: ProgressFn | None = None, chunk: i
             bounds = list(range(int(lo), int(hi) + 1, chunk))
             for i, start in enumerate(bounds, start=1):
                 with transaction.atomic():
+                    if _pg():
+                        # Many short statements over a chunk: compiling them (JIT) costs more than it
+                        # saves, and a plan that scans a whole table (readings, ledger) once per chunk is
+                        # what makes a run grow with history; index lookups keep it bounded by the chunk.
+                        cursor.execute("SET LOCAL jit = off")
+                        cursor.execute("SET LOCAL enable_seqscan = off")
                     _ensure_temp_tables(cursor)
                     _load_tariffs(cursor, period)
                     part = _bill_chunk(cursor, run, period, start, start + chunk, cfg)

@@ -338,6 +338,12 @@ class Reading(models.Model):
             models.Index(fields=["meter", "period"], name="billing_reading_meter_period"),
             models.Index(fields=["account", "period"], name="billing_reading_acc_period"),
             models.Index(fields=["status", "period"], name="billing_reading_status"),
+            # The billing run's "latest current reading of a meter before a period" lookups.
+            models.Index(
+                fields=["meter", "period", "taken_on", "id"],
+                condition=Q(status="accepted"),
+                name="billing_reading_current",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -625,6 +631,8 @@ class BillingRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     errors = models.JSONField(_("errors"), default=list, blank=True)
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("billing run")
         verbose_name_plural = _("billing runs")
@@ -632,6 +640,15 @@ class BillingRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period:%Y-%m} [{self.status}]"
+
+    @classmethod
+    def access_q(cls, user, action: str) -> Q | None:
+        # Company-wide runs concern every branch; a branch's run concerns that branch.
+        return None if user.all_branches else Q(branch__isnull=True) | Q(branch_id__in=user.branch_ids)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
 class Method(models.TextChoices):
@@ -646,15 +663,23 @@ class Method(models.TextChoices):
 class Charge(models.Model):
     """One line of a period's bill: a zone and tier of one meter (or the norm), priced."""
 
+    # The run writes these rows most: (account, period) and (meter, period) cover the lookups, so the
+    # foreign keys carry no index of their own.
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="+"
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     period = models.DateField(_("period"))
     run = models.ForeignKey(
-        BillingRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="charges"
+        BillingRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="charges", db_index=False
     )
     meter = models.ForeignKey(
-        Meter, verbose_name=_("meter"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Meter,
+        verbose_name=_("meter"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     method = models.CharField(_("method"), max_length=14, choices=Method.choices)
     zones = models.PositiveSmallIntegerField(_("zones of the tariff"), default=1)
@@ -671,7 +696,10 @@ class Charge(models.Model):
         verbose_name = _("charge line")
         verbose_name_plural = _("charge lines")
         ordering = ["period", "meter_id", "zone", "tier", "id"]
-        indexes = [models.Index(fields=["account", "period"], name="billing_charge_acc_period")]
+        indexes = [
+            models.Index(fields=["account", "period"], name="billing_charge_acc_period"),
+            models.Index(fields=["meter", "period"], name="billing_charge_meter_period"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.period:%Y-%m} T{self.zone}: {rub(self.amount_kop)}"
@@ -703,8 +731,9 @@ class LedgerEntry(models.Model):
         PAYMENT = "payment", _("Payment")
         ADJUSTMENT = "adjustment", _("Adjustment")
 
+    # (account, entry_date) and the unique (account, period) of charges cover the account lookups.
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="ledger"
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="ledger", db_index=False
     )
     kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
     period = models.DateField(_("period"), null=True, blank=True)
@@ -712,7 +741,13 @@ class LedgerEntry(models.Model):
     due_date = models.DateField(_("due date"), null=True, blank=True)
     amount_kop = models.BigIntegerField(_("amount, kopecks"))
     run = models.ForeignKey(
-        BillingRun, verbose_name=_("run"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        BillingRun,
+        verbose_name=_("run"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     payment = models.ForeignKey(
         "Payment",
@@ -731,6 +766,7 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     objects = RestrictedQuerySet.as_manager()

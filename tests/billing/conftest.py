@@ -74,3 +74,19 @@ def metered(org, customers, tariffs):
         channel=Reading.Channel.SYSTEM,
     )
     return SimpleNamespace(account=acc, meter=meter, tariffs=tariffs)
+
+
+@pytest.fixture
+def api(org):
+    """``api(user)`` → an APIClient with that user's token (``api()`` is anonymous), messages in English."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def _client(user=None) -> APIClient:
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        if user is not None:
+            token, _created = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _client

@@ -1,0 +1,217 @@
+"""The ledger: balances at dates, overdue debt, debt by period, penalties posted once, adjustments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from okno.billing import ledger
+from okno.billing.models import LedgerEntry, Payment
+
+D = dt.date
+Kind = LedgerEntry.Kind
+
+
+def charge(account, period: dt.date, amount_kop: int) -> LedgerEntry:
+    """A period's charge as the billing run posts it (entry on the last day, due by the rules)."""
+    from okno.billing import rules
+    from okno.billing.periods import month_end
+
+    return LedgerEntry.objects.create(
+        account=account,
+        kind=Kind.CHARGE,
+        period=period,
+        entry_date=month_end(period),
+        due_date=rules.due_date(period),
+        amount_kop=amount_kop,
+    )
+
+
+def pay(account, paid_on: dt.date, amount_kop: int, period: dt.date | None = None, pid: str = "") -> Payment:
+    from okno.billing.payments import register_payment
+
+    return register_payment(
+        amount_kop=amount_kop,
+        paid_on=paid_on,
+        source=Payment.Source.REGISTRY,
+        account=account,
+        provider="test",
+        external_id=pid or f"{account.pk}-{paid_on}-{amount_kop}-{period}",
+        period=period,
+    )
+
+
+@pytest.fixture
+def acc(customers):
+    return customers.acc_ivanov
+
+
+def test_balance_at_dates(acc, customers):
+    charge(acc, D(2025, 1, 1), 100_000)  # 1 000 ₽ on 31.01, due 10.02
+    pay(acc, D(2025, 2, 5), 60_000)
+    charge(acc, D(2025, 2, 1), 80_000)  # on 28.02
+    assert ledger.balance_kop(acc.pk, D(2025, 1, 30)) == 0
+    assert ledger.balance_kop(acc.pk, D(2025, 1, 31)) == 100_000
+    assert ledger.balance_kop(acc.pk, D(2025, 2, 5)) == 40_000
+    assert ledger.balance_kop(acc.pk, D(2025, 2, 28)) == 120_000
+    assert ledger.balance_kop(acc.pk) == 120_000
+    other = customers.acc_romashka
+    assert ledger.balances_kop(D(2025, 2, 5), [acc.pk, other.pk]) == {acc.pk: 40_000, other.pk: 0}
+    assert ledger.balances_kop(D(2025, 2, 28)) == {acc.pk: 120_000}
+
+
+def test_balances_of_many_accounts_in_one_query(acc, customers, django_assert_num_queries):
+    charge(acc, D(2025, 1, 1), 100_000)
+    charge(customers.acc_romashka, D(2025, 1, 1), 5_000)
+    with django_assert_num_queries(1):
+        result = ledger.balances_kop(D(2025, 12, 31))
+    assert result == {acc.pk: 100_000, customers.acc_romashka.pk: 5_000}
+    with django_assert_num_queries(1):
+        overdue = ledger.overdue_by_account(D(2025, 12, 31))
+    assert overdue == {acc.pk: 100_000, customers.acc_romashka.pk: 5_000}
+
+
+def test_debt_is_overdue_only_after_its_due_date(acc):
+    charge(acc, D(2025, 1, 1), 100_000)  # due 10.02.2025
+    charge(acc, D(2025, 2, 1), 80_000)  # due 10.03.2025
+    pay(acc, D(2025, 2, 5), 60_000)
+    assert ledger.overdue_kop(acc.pk, D(2025, 2, 10)) == 0  # the due day itself is not late
+    assert ledger.overdue_kop(acc.pk, D(2025, 2, 11)) == 40_000
+    # February's charge is on the balance from 28.02 but overdue only from 11.03.
+    assert ledger.overdue_kop(acc.pk, D(2025, 3, 10)) == 40_000
+    assert ledger.overdue_kop(acc.pk, D(2025, 3, 11)) == 120_000
+    assert ledger.overdue_by_account(D(2025, 3, 11)) == {acc.pk: 120_000}
+    assert ledger.overdue_by_account(D(2025, 3, 11), account_ids=[acc.pk + 1000]) == {}
+    pay(acc, D(2025, 3, 20), 200_000)  # 80 000 more than owed: an advance, never negative debt
+    assert ledger.overdue_kop(acc.pk, D(2025, 3, 21)) == 0
+    assert ledger.balance_kop(acc.pk, D(2025, 3, 21)) == -80_000
+    assert ledger.overdue_by_account(D(2025, 3, 21)) == {}
+
+
+def test_debt_by_period_is_paid_oldest_first(acc):
+    charge(acc, D(2025, 1, 1), 100_000)
+    charge(acc, D(2025, 2, 1), 120_000)
+    payment = pay(acc, D(2025, 3, 5), 150_000)
+    debts = ledger.period_debts(acc.pk, D(2025, 3, 31))
+    assert [(d.period, d.due_date, d.charged_kop, d.paid_kop, d.open_kop) for d in debts] == [
+        (D(2025, 1, 1), D(2025, 2, 10), 100_000, 100_000, 0),
+        (D(2025, 2, 1), D(2025, 3, 10), 120_000, 50_000, 70_000),
+    ]
+    assert sorted((a.period, a.amount_kop) for a in payment.allocations.all()) == [
+        (D(2025, 1, 1), 100_000),
+        (D(2025, 2, 1), 50_000),
+    ]
+
+
+def test_a_payment_naming_a_period_pays_it_first(acc):
+    charge(acc, D(2025, 1, 1), 100_000)
+    charge(acc, D(2025, 2, 1), 120_000)
+    payment = pay(acc, D(2025, 3, 5), 150_000, period=D(2025, 2, 1))
+    debts = ledger.period_debts(acc.pk, D(2025, 3, 31))
+    assert [(d.period, d.paid_kop, d.open_kop) for d in debts] == [
+        (D(2025, 1, 1), 30_000, 70_000),
+        (D(2025, 2, 1), 120_000, 0),
+    ]
+    assert sorted((a.period, a.amount_kop) for a in payment.allocations.all()) == [
+        (D(2025, 1, 1), 30_000),
+        (D(2025, 2, 1), 120_000),
+    ]
+
+
+def test_an_advance_pays_the_next_charge(acc):
+    payment = pay(acc, D(2025, 1, 10), 50_000)
+    assert [(a.period, a.amount_kop) for a in payment.allocations.all()] == [(None, 50_000)]
+    assert ledger.balance_kop(acc.pk, D(2025, 1, 10)) == -50_000
+    charge(acc, D(2025, 1, 1), 100_000)
+    [debt] = ledger.period_debts(acc.pk, D(2025, 2, 28))
+    assert (debt.charged_kop, debt.paid_kop, debt.open_kop) == (100_000, 50_000, 50_000)
+    assert ledger.overdue_kop(acc.pk, D(2025, 2, 11)) == 50_000
+
+
+def test_post_penalties_posts_the_difference_once(acc, customers):
+    from okno.billing.models import BillingRun
+
+    charge(acc, D(2025, 1, 1), 1_000_000)  # 10 000 ₽ due 10.02.2025
+    late = charge(customers.acc_romashka, D(2025, 4, 1), 10_000)
+    LedgerEntry.objects.filter(pk=late.pk).update(
+        due_date=D(2025, 5, 20)
+    )  # 21 days late on 10.06: no penalty
+    run = BillingRun.objects.create(period=D(2025, 6, 1))
+    # As in test_penalty: day 120 on 10.06.2025, key rate 20 %: 40 000 + 46 153.85 → 86 154 kop.
+    result = ledger.post_penalties(as_of=D(2025, 6, 10), run=run)
+    assert result == {"accounts_checked": 2, "posted": 1, "total_kop": 86_154}
+    [entry] = LedgerEntry.objects.filter(kind=Kind.PENALTY)
+    assert (entry.account_id, entry.amount_kop, entry.entry_date, entry.period, entry.run_id) == (
+        acc.pk,
+        86_154,
+        D(2025, 6, 10),
+        D(2025, 6, 1),
+        run.pk,
+    )
+    # Again for the same day: nothing new.
+    assert ledger.post_penalties(as_of=D(2025, 6, 10))["posted"] == 0
+    assert LedgerEntry.objects.filter(kind=Kind.PENALTY).count() == 1
+
+    # 30.06.2025, day 140: 1 000 000 × 0.20 × (60/300 + 50/130) = 40 000 + 76 923.08 = 116 923 → +30 769;
+    # Ромашка's day 41: 10 000 × 0.20 × 11/300 = 73.33 → 73.
+    assert ledger.post_penalties(as_of=D(2025, 6, 30))["total_kop"] == 30_769 + 73
+    assert ledger.penalty_posted_kop(acc.pk) == 116_923
+    # Paid in full on 15.07.2025 (day 155, rate 20 %): 40 000 + 200 000 × 65/130 = 140 000 → +23 077,
+    # found although the account is no longer overdue on 31.07.
+    pay(acc, D(2025, 7, 15), 1_000_000)
+    posted = ledger.post_penalties(as_of=D(2025, 7, 31))
+    assert ledger.penalty_posted_kop(acc.pk) == 140_000
+    assert (
+        LedgerEntry.objects.get(account=acc, kind=Kind.PENALTY, entry_date=D(2025, 7, 31)).amount_kop
+        == 23_077
+    )
+    # Ромашка, still unpaid, day 72 on 31.07 (rate 18 % from 28.07): 10 000 × 0.18 × 42/300 = 252 → +179.
+    assert posted["total_kop"] == 23_077 + 179
+    assert ledger.post_penalties(as_of=D(2025, 8, 31), account_ids=[acc.pk])["posted"] == 0
+    # The penalty is owed on the balance but is not debt by period.
+    assert ledger.balance_kop(acc.pk) == 140_000
+    assert ledger.overdue_kop(acc.pk, D(2025, 8, 31)) == 0
+
+
+def test_post_penalties_for_chosen_accounts(acc, customers):
+    charge(acc, D(2025, 1, 1), 1_000_000)
+    charge(customers.acc_romashka, D(2025, 1, 1), 1_000_000)
+    result = ledger.post_penalties(as_of=D(2025, 6, 10), account_ids=[customers.acc_romashka.pk])
+    assert result == {"accounts_checked": 1, "posted": 1, "total_kop": 86_154}
+    assert list(LedgerEntry.objects.filter(kind=Kind.PENALTY).values_list("account_id", flat=True)) == [
+        customers.acc_romashka.pk
+    ]
+
+
+def test_adjustment_needs_permission_and_a_note(acc, org):
+    with pytest.raises(PermissionDenied):
+        ledger.post_adjustment(account=acc, amount_kop=-5_000, note="goodwill", actor=org.operator_a)
+    with pytest.raises(ValidationError) as err:
+        ledger.post_adjustment(account=acc, amount_kop=-5_000, note="  ", actor=org.head_a)
+    assert err.value.message_dict == {"note": ["Give the reason for the adjustment."]}
+    with pytest.raises(ValidationError) as err:
+        ledger.post_adjustment(account=acc, amount_kop=0, note="x", actor=org.head_a)
+    assert "amount" in err.value.message_dict
+    assert not LedgerEntry.objects.exists()
+
+    credit = ledger.post_adjustment(
+        account=acc, amount_kop=-5_000, note="Meter fault", actor=org.head_a, entry_date=D(2025, 3, 3)
+    )
+    assert (credit.kind, credit.amount_kop, credit.created_by, credit.due_date) == (
+        Kind.ADJUSTMENT,
+        -5_000,
+        org.head_a,
+        None,
+    )
+    debit = ledger.post_adjustment(
+        account=acc, amount_kop=7_000, note="Undercharge", actor=org.head_a, entry_date=D(2025, 3, 3)
+    )
+    assert debit.due_date == D(2025, 4, 10)  # due with March's bill
+    from okno.core.models import ChangeLog
+
+    logged = ChangeLog.objects.get(object_type="billing.ledgerentry", object_id=str(debit.pk))
+    assert (logged.action, logged.actor, logged.after["note"]) == ("create", org.head_a, "Undercharge")
+    assert ledger.balance_kop(acc.pk) == 2_000
+    assert ledger.overdue_kop(acc.pk, D(2025, 4, 11)) == 2_000
