@@ -180,6 +180,11 @@ def _lookup(cursor, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
         cursor.execute("SET LOCAL enable_mergejoin = on")
 
 
+# The tariff of a line (``acc`` is the account's row of okno_bill_acc); the tariff table is tiny.
+_TARIFF = """(SELECT t.tariff_id FROM okno_bill_tariff t WHERE t.region = acc.region
+              AND t.category_id = acc.category_id AND t.zones = {zones})"""
+
+
 def _ensure_temp_tables(cursor) -> None:
     for name, columns in _TEMP_TABLES.items():
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})")
@@ -337,12 +342,15 @@ def _bill_chunk(
         span = f"({_month_index('rb.period')} - {_month_index('rf.period')})"
         cursor.execute(
             f"""
-            INSERT INTO okno_bill_line (account_id, meter_id, method, tariff_zones, zone, months, volume_wh)
+            INSERT INTO okno_bill_line (account_id, meter_id, method, tariff_zones, zone, months, volume_wh,
+                                        tariff_id)
             SELECT c.account_id, c.meter_id, c.method, c.zones, {zone}, c.months,
               CASE WHEN c.method = 'average'
                    THEN {_div_round(_diff(base, first, "c.capacity_wh"), span)}
-                   ELSE {_diff(cur, base, "c.capacity_wh")} END
+                   ELSE {_diff(cur, base, "c.capacity_wh")} END,
+              {_TARIFF.format(zones="c.zones")}
             FROM okno_bill_calc c
+            JOIN okno_bill_acc acc ON acc.account_id = c.account_id
             JOIN okno_bill_read rb ON rb.id = c.base_id
             LEFT JOIN okno_bill_read rc ON rc.id = c.cur_id
             LEFT JOIN okno_bill_read rf ON rf.id = c.first_id
@@ -351,28 +359,21 @@ def _bill_chunk(
         )
     # The norm: per meter estimated by the norm, and for accounts with no meter in service.
     cursor.execute(
-        """
-        INSERT INTO okno_bill_line (account_id, meter_id, method, tariff_zones, zone, months, volume_wh)
-        SELECT acc.account_id, c.meter_id, 'norm', 1, 1, 1, acc.norm_wh
+        f"""
+        INSERT INTO okno_bill_line (account_id, meter_id, method, tariff_zones, zone, months, volume_wh, tariff_id)
+        SELECT acc.account_id, c.meter_id, 'norm', 1, 1, 1, acc.norm_wh, {_TARIFF.format(zones=1)}
         FROM okno_bill_calc c JOIN okno_bill_acc acc ON acc.account_id = c.account_id
         WHERE c.method = 'norm'"""
     )
     cursor.execute(
-        """
-        INSERT INTO okno_bill_line (account_id, meter_id, method, tariff_zones, zone, months, volume_wh)
-        SELECT acc.account_id, NULL, 'norm', 1, 1, 1, acc.norm_wh
+        f"""
+        INSERT INTO okno_bill_line (account_id, meter_id, method, tariff_zones, zone, months, volume_wh, tariff_id)
+        SELECT acc.account_id, NULL, 'norm', 1, 1, 1, acc.norm_wh, {_TARIFF.format(zones=1)}
         FROM okno_bill_acc acc
         WHERE NOT EXISTS (SELECT 1 FROM okno_bill_meter bm WHERE bm.account_id = acc.account_id)"""
     )
     _analyze(cursor, "okno_bill_line")
-    # Tariffs of the lines; accounts with a line and no tariff are reported and skipped.
-    cursor.execute(
-        """
-        UPDATE okno_bill_line SET tariff_id = (
-          SELECT t.tariff_id FROM okno_bill_tariff t JOIN okno_bill_acc acc
-            ON acc.region = t.region AND acc.category_id = t.category_id
-          WHERE acc.account_id = okno_bill_line.account_id AND t.zones = okno_bill_line.tariff_zones)"""
-    )
+    # Accounts with a line and no tariff are reported and skipped.
     cursor.execute(
         """
         SELECT DISTINCT l.account_id, acc.region, acc.category_id, l.tariff_zones
@@ -415,7 +416,7 @@ def _bill_chunk(
     )
     tiers = {1: upto1, 2: f"{upto2} - {upto1}", 3: f"{v} - {upto2}"}
     for tier, volume in tiers.items():
-        keep = "" if tier == 1 else f" AND ({volume}) <> 0"
+        keep = "" if tier == 1 else f" AND t.limit1 IS NOT NULL AND ({volume}) <> 0"
         cursor.execute(
             f"""
             INSERT INTO okno_bill_priced (account_id, meter_id, method, tariff_zones, zone, tier, months,
