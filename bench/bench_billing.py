@@ -8,7 +8,7 @@ have a two-zone meter; 10 % have no meter (billed by the norm). Then it times th
 included) and, in the same process, a plain ``INSERT … SELECT`` of as many rows as the run wrote
 charge lines, for the ratio.
 
-    .venv/bin/python bench/bench_billing.py [--accounts 1000000] [--keep]
+    .venv/bin/python bench/bench_billing.py [--accounts 1000000] [--build-only | --keep]
 """
 
 from __future__ import annotations
@@ -123,12 +123,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="Reuse okno_bench_billing as it is")
+    parser.add_argument("--build-only", action="store_true", help="Build the database and stop")
     args = parser.parse_args()
     if args.keep:
         setup_django(f"{PG}/{DB}")
         build_seconds = 0.0
     else:
         build_seconds = build(args.accounts)
+        if args.build_only:
+            print(f"built {args.accounts} accounts in {build_seconds:.1f} s")
+            return
     from django.db import connection
 
     from okno.billing.engine import execute_run

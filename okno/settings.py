@@ -222,8 +222,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Okno API",
-    "DESCRIPTION": "Single-window appeals registry of an electric utility.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "Single-window appeals registry, metering and billing of an electric utility.",
+    "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, so the schema has no colliding enums.

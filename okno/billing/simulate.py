@@ -296,10 +296,11 @@ def _run(scenario: dict[str, Any], first: dt.date, last: dt.date) -> dict[str, A
     summary: dict[str, Any] = {"account": account.number, "periods": out}
     if after:
         as_of = _date(after, "penalty_as_of")
-        pay_until(as_of)
+        paid = pay_until(as_of)
         posted = ledger.post_penalties(as_of=as_of, account_ids=[account.pk])
         summary["as_of"] = {
             "date": str(as_of),
+            "paid": _rub(paid),
             "penalty_posted": posted,
             "balance": _rub(ledger.balance_kop(account.pk, as_of)),
         }

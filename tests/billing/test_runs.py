@@ -48,6 +48,14 @@ def test_start_from_the_web_page(client, org, feb_reading, django_capture_on_com
     client.force_login(org.branch_head_a)
     page = client.get(reverse("billing:runs"))
     assert page.status_code == 200 and "Start a billing run" in page.text
+    for name in (
+        "readings_held",
+        "reading_import",
+        "payment_registry",
+        "payments_unidentified",
+        "debt_cases",
+    ):
+        assert reverse(f"billing:{name}") in page.text
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("billing:runs"), {"period": "2025-02", "branch": str(org.a.pk)})
     run = BillingRun.objects.get()
