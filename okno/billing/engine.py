@@ -521,10 +521,22 @@ ProgressFn = Callable[[int, int, RunResult], None]
 
 def execute_run(run: BillingRun, *, progress: ProgressFn | None = None, chunk: int = CHUNK) -> RunResult:
     """Bill ``run.period`` for every candidate account, a chunk of account ids per transaction."""
+    BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.Status.RUNNING, started_at=timezone.now())
+    try:
+        return _execute(run, progress, chunk)
+    except BaseException as exc:  # Ctrl-C in the CLI too: the run must not stay "running"
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=BillingRun.Status.FAILED,
+            finished_at=timezone.now(),
+            errors=[{"error": "failed", "detail": f"{type(exc).__name__}: {exc}"[:2000]}],
+        )
+        raise
+
+
+def _execute(run: BillingRun, progress: ProgressFn | None, chunk: int) -> RunResult:
     period = run.period
     cfg = BillingSettings.current()
     total = RunResult()
-    BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.Status.RUNNING, started_at=timezone.now())
     with connection.cursor() as raw:
         cursor = _Cursor(raw)
         where, params = _candidates(period, run.branch_id)

@@ -104,3 +104,44 @@ def test_api_start_and_follow(api, org, feb_reading, django_capture_on_commit_ca
     BillingRun.objects.create(period=D(2025, 4, 1), branch=org.a)
     seen = {r["period"] for r in api(org.operator_b).get("/api/v1/billing-runs/").json()["results"]}
     assert "2025-04" not in seen and "2025-02" in seen
+
+
+@pytest.mark.django_db
+def test_a_failed_run_is_marked_and_a_new_one_resumes(feb_reading, monkeypatch):
+    from okno.billing import engine
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(engine, "_post_penalties", boom)
+    with pytest.raises(RuntimeError):
+        call_command("billing", "run", "2025-02", stdout=StringIO())
+    failed = BillingRun.objects.get()
+    assert failed.status == "failed" and "disk full" in failed.errors[0]["detail"]
+    monkeypatch.undo()
+    out = StringIO()
+    call_command("billing", "run", "2025-02", "--json", stdout=out)
+    # The chunks committed before the failure stay; the new run bills nothing twice.
+    assert json.loads(out.getvalue())["skipped"] == 1
+    assert LedgerEntry.objects.filter(kind="charge", period=D(2025, 2, 1)).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_abandoned_run_does_not_block_a_new_one(feb_reading):
+    from django.utils import timezone
+
+    stuck = BillingRun.objects.create(
+        period=D(2025, 2, 1), status="running", started_at=timezone.now() - dt.timedelta(hours=3)
+    )
+    out = StringIO()
+    call_command("billing", "run", "2025-02", "--json", stdout=out)
+    assert json.loads(out.getvalue())["accounts"] == 1
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and stuck.errors[0]["error"] == "abandoned"
+
+
+@pytest.mark.django_db
+def test_a_bad_branch_value_is_a_form_error(client, org, feb_reading):
+    client.force_login(org.admin)
+    response = client.post(reverse("billing:runs"), {"period": "2025-02", "branch": "abc"})
+    assert response.status_code == 400 and "Choose a branch from the list." in response.text

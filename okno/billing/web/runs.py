@@ -38,7 +38,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         _require(request, "billingrun.add")
         branch = None
         if form["branch"]:
-            branch = branches.filter(pk=form["branch"]).first()
+            branch = branches.filter(pk=form["branch"]).first() if form["branch"].isdigit() else None
             if branch is None:
                 errors["branch"] = [_("Choose a branch from the list.")]
         elif not user.all_branches:  # type: ignore[union-attr]
