@@ -56,6 +56,7 @@ def main() -> None:
             str(args.appeals),
             "--seed",
             "1",
+            "--no-billing",
         ],
         cwd=ROOT,
         env=env,
@@ -80,7 +81,7 @@ def main() -> None:
         "seed",
         {
             "database": "postgresql",
-            "command": f"okno seed --accounts {args.accounts} --appeals {args.appeals} --seed 1",
+            "command": f"okno seed --accounts {args.accounts} --appeals {args.appeals} --seed 1 --no-billing",
             "seconds": round(seconds, 1),
             "rows": counts,
             "appeals_per_s": round(counts["appeals_appeal"] / seconds),

@@ -132,7 +132,7 @@ def thresholds_kop(account_ids: Iterable[int], on: dt.date) -> dict[int, int]:
     out: dict[int, int] = {}
     profiles = BillingProfile.objects.filter(
         account_id__in=ids, account__closed_on__isnull=True, billable=True
-    ).values_list("account_id", "account__service_point__address__region", "category_id", "residents")
+    ).values_list("account_id", "account__service_point__branch__region", "category_id", "residents")
     for account_id, region, category_id, residents in profiles:
         limit = book.threshold_kop(region, category_id, residents, months)
         if limit is not None:

@@ -6,7 +6,8 @@ during ``P`` (household rules, Government Decree 354, pp. 42, 59–61):
 * **actual** — a reading counts for ``P``: volume per zone is the reading minus the last earlier one
   (``base``), through the register's roll-over when the new value is lower;
 * **recalculation** — the same, when periods since ``base`` were billed by estimate: the volume covers
-  all those months (tier limits multiplied by the months), and the estimated lines are reversed
+  all those months (tier limits multiplied by the months), and the meter's lines of those months —
+  estimates, or lines billed from a reading since corrected into a later period — are reversed
   (method **reversal**, negative) in ``P``;
 * **average** — no reading for ``P`` and at most ``average_max_periods`` (3) months since ``base``: the
   average monthly consumption per zone between ``base`` and the reading ``average_months`` (6) months
@@ -288,7 +289,6 @@ def _bill_chunk(
 
     # Method per meter. ``span`` is the months from base to the period.
     base_index = _month_index("rb.period")
-    estimated = ", ".join(f"'{m}'" for m in ESTIMATED)
     cursor.execute(
         f"""
         INSERT INTO okno_bill_calc (account_id, meter_id, zones, capacity_wh, method, months, base_period,
@@ -297,7 +297,7 @@ def _bill_chunk(
           CASE
             WHEN bm.cur_id IS NOT NULL AND bm.cur_id <> bm.base_id AND {p_index} - {base_index} >= 2
                  AND EXISTS (SELECT 1 FROM billing_charge c WHERE c.meter_id = bm.meter_id
-                             AND c.period > rb.period AND c.period < %s AND c.method IN ({estimated}))
+                             AND c.period > rb.period AND c.period < %s)
               THEN 'recalculation'
             WHEN bm.cur_id IS NOT NULL THEN 'actual'
             WHEN rb.id IS NOT NULL AND {p_index} - {base_index} <= %s THEN 'average'
@@ -437,17 +437,17 @@ def _bill_chunk(
         )
     _drop_failed(cursor, result, table="okno_bill_priced", column="price_e4")
 
-    # Reversal of the estimated lines that a recalculation replaces.
+    # Reversal of every line of the meter between base and the period that a recalculation replaces:
+    # estimates, and lines billed from a reading that has since been corrected or moved to a later period.
     _lookup(
         cursor,
-        f"""
+        """
         INSERT INTO okno_bill_priced (account_id, meter_id, method, tariff_zones, zone, tier, months,
                                       volume_wh, price_e4, amount_kop)
         SELECT ch.account_id, ch.meter_id, 'reversal', ch.zones, ch.zone, ch.tier, 1,
                -ch.volume_wh, ch.price_e4, -ch.amount_kop
         FROM billing_charge ch JOIN okno_bill_calc c ON c.meter_id = ch.meter_id
-        WHERE c.method = 'recalculation' AND ch.period > c.base_period AND ch.period < %s
-          AND ch.method IN ({estimated})""",
+        WHERE c.method = 'recalculation' AND ch.period > c.base_period AND ch.period < %s""",
         [period],
     )
     # Discounts as data: percent of the period's total, limited to a monthly volume where set.

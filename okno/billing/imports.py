@@ -1,7 +1,8 @@
 """Bulk files of readings: terminals and payment agents, controllers' rounds, smart meters.
 
-One import per file (by SHA-256): importing the same bytes again returns the first import and adds
-nothing. Lines are validated in bulk — meters, accounts, last accepted readings and averages of all
+One import per file and importer's scope (:func:`import_key`: SHA-256 of the bytes and the branches the
+importer may see): importing the same bytes again with the same scope returns the first import and adds
+nothing; lines of accounts outside the importer's branches are refused as ``other_branch``. Lines are validated in bulk — meters, accounts, last accepted readings and averages of all
 the file's meters are loaded in a few queries, then every line goes through the same
 :func:`okno.billing.readings.check_reading` as a single submission — and the readings are written
 with ``bulk_create``. Malformed or refused lines are reported with their numbers; the rest is kept.
@@ -187,12 +188,18 @@ def _scope(actor: Any) -> list[int] | None:
     return list(actor.branch_ids)
 
 
-def _load_meters(serials: set[str], scope: list[int] | None) -> dict[str, list[MeterRow]]:
+def import_key(data: bytes, scope: list[int] | None) -> str:
+    """The idempotency key of an import: SHA-256 of the file's SHA-256 and the importer's scope ("all" or
+    the sorted branch ids) — a branch's import and head office's import of the same file differ."""
+    label = "all" if scope is None else ",".join(str(b) for b in sorted(set(scope)))
+    return hashlib.sha256(f"{hashlib.sha256(data).hexdigest()}|{label}".encode()).hexdigest()
+
+
+def _load_meters(serials: set[str]) -> dict[str, list[MeterRow]]:
+    """Meters of all branches: a line outside the importer's scope is refused as ``other_branch``."""
     out: dict[str, list[MeterRow]] = defaultdict(list)
     for chunk in _chunks(sorted(serials)):
         qs = Meter.objects.filter(in_list("serial", chunk, "text"))
-        if scope is not None:
-            qs = qs.filter(account__service_point__branch_id__in=scope)
         for row in qs.values_list(
             "id",
             "serial",
@@ -206,27 +213,51 @@ def _load_meters(serials: set[str], scope: list[int] | None) -> dict[str, list[M
     return out
 
 
-def _load_accounts(numbers: set[str], scope: list[int] | None) -> dict[str, int]:
-    out: dict[str, int] = {}
+def _load_accounts(numbers: set[str]) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
     for chunk in _chunks(sorted(numbers)):
         qs = Account.objects.filter(in_list("number", chunk, "text"))
-        if scope is not None:
-            qs = qs.filter(service_point__branch_id__in=scope)
-        out.update({number: pk for pk, number in qs.values_list("id", "number")})
+        out.update(
+            {
+                number: (pk, branch)
+                for pk, number, branch in qs.values_list("id", "number", "service_point__branch_id")
+            }
+        )
     return out
 
 
-def _pick_meter(line: Line, meters: dict[str, list[MeterRow]], accounts: dict[str, int]) -> MeterRow:
+def _pick_meter(
+    line: Line,
+    meters: dict[str, list[MeterRow]],
+    accounts: dict[str, tuple[int, int]],
+    scope: list[int] | None = None,
+) -> MeterRow:
     candidates = meters.get(line.serial, [])
     if line.account is not None:
-        account_id = accounts.get(line.account)
-        if account_id is None:
+        found = accounts.get(line.account)
+        if found is None:
             raise ReadingRefused("not_found", _("Account %(n)s not found.") % {"n": line.account}, "account")
+        account_id, branch_id = found
+        if scope is not None and branch_id not in scope:
+            raise ReadingRefused(
+                "other_branch",
+                _("Account %(n)s is an account of another branch.") % {"n": line.account},
+                "account",
+            )
         candidates = [m for m in candidates if m.account_id == account_id] or (
             _refuse_not_on_account(line) if candidates else []
         )
     if not candidates:
         raise ReadingRefused("not_found", _("Meter %(s)s not found.") % {"s": line.serial}, "meter")
+    if scope is not None:
+        mine = [m for m in candidates if m.branch_id in scope]
+        if not mine:
+            raise ReadingRefused(
+                "other_branch",
+                _("Meter %(s)s is on an account of another branch.") % {"s": line.serial},
+                "meter",
+            )
+        candidates = mine
     active = [m for m in candidates if m.status != Meter.Status.REMOVED]
     if len(active) > 1:
         raise ReadingRefused(
@@ -259,6 +290,7 @@ def _profile_to_lines(
     states: dict[int, MeterState],
     tzs: dict[int, zoneinfo.ZoneInfo],
     errors: list[dict[str, Any]],
+    scope: list[int] | None = None,
 ) -> list[Line]:
     """Sum an interval profile per meter and local day into zones, added to the last register."""
     hours = _zone_of_hour()
@@ -268,7 +300,7 @@ def _profile_to_lines(
     bad: set[int] = set()
     for iv in intervals:
         try:
-            row = _pick_meter(Line(iv.no, None, iv.serial, dt.date.min, []), meters, {})
+            row = _pick_meter(Line(iv.no, None, iv.serial, dt.date.min, []), meters, {}, scope)
         except ReadingRefused as exc:
             errors.append({"line": iv.no, "code": exc.code, "message": exc.text})
             continue
@@ -379,7 +411,7 @@ def import_readings_once(
     """Like :func:`import_readings`, also saying whether this call imported the file (``True``)."""
     if kind not in ReadingImport.Kind.values:
         raise ValueError(f"unknown import kind {kind!r}")
-    digest = hashlib.sha256(data).hexdigest()
+    digest = import_key(data, _scope(actor))
     existing = ReadingImport.objects.filter(sha256=digest).first()
     if existing is not None:
         return existing, False
@@ -408,12 +440,10 @@ def _run(imp: ReadingImport, text: str, actor: Any) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # sorts and hashes of the bulk lookups in memory
             cursor.execute("SET LOCAL work_mem = '256MB'")
-    meters = _load_meters({ln.serial for ln in lines} | {iv.serial for iv in intervals}, scope)
+    meters = _load_meters({ln.serial for ln in lines} | {iv.serial for iv in intervals})
     # Accounts come with their meters; only numbers without a meter of that serial are looked up.
-    accounts = {m.account_number: m.account_id for rows in meters.values() for m in rows}
-    accounts.update(
-        _load_accounts({ln.account for ln in lines if ln.account and ln.account not in accounts}, scope)
-    )
+    accounts = {m.account_number: (m.account_id, m.branch_id) for rows in meters.values() for m in rows}
+    accounts.update(_load_accounts({ln.account for ln in lines if ln.account and ln.account not in accounts}))
     dates = [ln.taken_on for ln in lines] + [iv.start.date() for iv in intervals]
     # History from (months + 13) months before the file's first date: the last reading and the start
     # of the average of every meter but those silent for longer (loaded apart).
@@ -425,14 +455,14 @@ def _run(imp: ReadingImport, text: str, actor: Any) -> None:
     tzs = {pk: zoneinfo.ZoneInfo(name) for pk, name in Branch.objects.values_list("id", "timezone")}
     today = {pk: now.astimezone(tz).date() for pk, tz in tzs.items()}
     if intervals:
-        lines = _profile_to_lines(intervals, meters, states, tzs, errors)
+        lines = _profile_to_lines(intervals, meters, states, tzs, errors, scope)
     channel = CHANNEL[imp.kind].value  # type: ignore[index]
     submitted_by = actor.pk if getattr(actor, "pk", None) else None
     readings: list[tuple] = []
     accepted = held = 0
     for line in lines:
         try:
-            row = _pick_meter(line, meters, accounts)
+            row = _pick_meter(line, meters, accounts, scope)
             st = states[row.id]
             verdict = check_reading(
                 st,

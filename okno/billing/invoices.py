@@ -49,7 +49,7 @@ from okno.billing.models import (
     price,
     rub,
 )
-from okno.billing.periods import add_months, month_end, parse_period
+from okno.billing.periods import add_months, month_end, month_start, parse_period, period_label
 from okno.core import events
 from okno.core.jobs import job
 from okno.customers.models import Account
@@ -464,8 +464,32 @@ def store_pdf(invoice: Invoice, pdf: bytes) -> bool:
     return saved != recorded
 
 
+class PeriodNotBillable(ValueError):
+    """An invoice asked for a period that has not begun yet (its message says so)."""
+
+
+def invoice_period(account: Account, text: str) -> dt.date:
+    """The period ``text`` (``YYYY-MM``) of an invoice of ``account``: ValueError if malformed,
+    :class:`PeriodNotBillable` if after the current month in the branch's time zone (such a period has
+    no bill yet; building one would store an empty invoice — and ``9999-12`` has no due date)."""
+    period = parse_period(text)
+    check_period(account, period)
+    return period
+
+
+def check_period(account: Account, period: dt.date) -> None:
+    """:class:`PeriodNotBillable` if ``period`` is after the current month of the account's branch."""
+    today = timezone.localdate(timezone=account.service_point.branch.tz)
+    if period > month_start(today):
+        raise PeriodNotBillable(
+            _("No invoice for %(period)s: the period has not begun yet.") % {"period": period_label(period)}
+        )
+
+
 def invoice_pdf(account: Account, period: dt.date) -> tuple[Invoice, bytes]:
-    """The stored PDF of ``account`` for ``period``, built and stored first if missing."""
+    """The stored PDF of ``account`` for ``period``, built and stored first if missing. A period
+    after the current month is refused (:class:`PeriodNotBillable`)."""
+    check_period(account, period)
     invoice = Invoice.objects.filter(account=account, period=period).first()
     if invoice is not None and invoice.pdf:
         try:

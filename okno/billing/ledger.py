@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Q, Sum, Value
+from django.db.models import Count, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from okno.billing import rules
 from okno.billing.models import LedgerEntry
 from okno.billing.periods import month_start
 
+log = logging.getLogger(__name__)
 Kind = LedgerEntry.Kind
 _IN_LIMIT = 5000
 #: Entries that make debt (when positive). Penalties are owed too but are not debt by period.
@@ -117,7 +119,8 @@ def balances_kop(as_of: dt.date | None = None, account_ids: Iterable[int] | None
 def _overdue_queryset(as_of: dt.date):
     """Per account: debits due before ``as_of`` plus every credit up to ``as_of`` (one GROUP BY)."""
     debit = Q(kind__in=DEBIT_KINDS, amount_kop__gt=0, due_date__lt=as_of)
-    credit = Q(amount_kop__lt=0)
+    # A penalty is owed but is not debt by period; a negative penalty (a correction) pays nothing.
+    credit = Q(amount_kop__lt=0) & ~Q(kind=Kind.PENALTY)
     return (
         LedgerEntry.objects.filter(entry_date__lte=as_of)
         .filter(debit | credit)
@@ -298,32 +301,53 @@ _FIRST_LOOKBACK_DAYS = 400
 
 def penalty_candidates(as_of: dt.date, account_ids: list[int] | None = None) -> set[int]:
     """Accounts whose penalty may have changed since the last posting, found set-based in one
-    ``GROUP BY``: overdue on ``as_of`` or on any of the days sampled every 28 days back to the last
-    penalty posting (at most 400 days back). A debt accrues a penalty only after 30 days of delay,
-    so a debt that accrued between postings was overdue on one of those days."""
-    last = (
-        LedgerEntry.objects.filter(kind=Kind.PENALTY, entry_date__lt=as_of)
-        .order_by("-entry_date")
-        .values_list("entry_date", flat=True)
-        .first()
+    ``GROUP BY``:
+
+    * overdue on ``as_of`` or on any of the days sampled every 28 days back to the last penalty
+      posting (at most 400 days back). A debt accrues a penalty only after 30 days of delay, so a
+      debt that accrued between postings was overdue on one of those days;
+    * with an entry entered (``created_at``) after the last posting but dated (a credit: a payment
+      registered late, a negative adjustment) or due (a debit) on or before that posting's day: the
+      posted total may differ from the recomputed one although the account is not overdue on any
+      sampled day. (Credits and debits dated after it change only later accrual, which needs
+      overdue debt after that day, so the sampling finds them.) The last posting is the newest
+      ``PENALTY`` entry of any account: a posting for a subset of accounts (the simulator's) moves it
+      too."""
+    marks = LedgerEntry.objects.filter(kind=Kind.PENALTY).aggregate(
+        last=Max("entry_date", filter=Q(entry_date__lt=as_of)), posted_at=Max("created_at")
     )
+    last, posted_at = marks["last"], marks["posted_at"]
     floor = as_of - dt.timedelta(days=_FIRST_LOOKBACK_DAYS)
     if last is not None:
         floor = max(floor, last)
     days = [as_of]
     while days[-1] > floor:
         days.append(max(floor, days[-1] - dt.timedelta(days=_SAMPLE_DAYS)))
-    annotations = {}
+    annotations: dict[str, Any] = {}
+    not_penalty = ~Q(kind=Kind.PENALTY)
     for i, day in enumerate(days):
         debit = Q(kind__in=DEBIT_KINDS, amount_kop__gt=0, due_date__lt=day)
-        credit = Q(amount_kop__lt=0, entry_date__lte=day)
+        credit = Q(amount_kop__lt=0, entry_date__lte=day) & not_penalty
         annotations[f"o{i}"] = Coalesce(Sum("amount_kop", filter=debit), Value(0)) + Coalesce(
             Sum("amount_kop", filter=credit), Value(0)
         )
     any_overdue = Q()
     for name in annotations:
         any_overdue |= Q(**{f"{name}__gt": 0})
-    qs = LedgerEntry.objects.filter(entry_date__lte=as_of).exclude(kind=Kind.PENALTY)
+    if last is not None and posted_at is not None:
+        # Entered after the last posting but dated (credits) or due (debits) by its day: a payment
+        # registered late, a backdated adjustment. The last posting did not see them.
+        late = (
+            Q(created_at__gt=posted_at)
+            & not_penalty
+            & (
+                Q(amount_kop__lt=0, entry_date__lte=last)
+                | Q(kind__in=DEBIT_KINDS, amount_kop__gt=0, due_date__lte=last)
+            )
+        )
+        annotations["late"] = Count("id", filter=late)
+        any_overdue |= Q(late__gt=0)
+    qs = LedgerEntry.objects.filter(entry_date__lte=as_of)
     wanted = None if account_ids is None else set(account_ids)
     if wanted is not None and len(wanted) <= _IN_LIMIT:
         qs = qs.filter(account_id__in=list(wanted))
@@ -340,23 +364,33 @@ def post_penalties(*, as_of: dt.date, run=None, account_ids: Iterable[int] | Non
     """Post, for every account with overdue debt (found set-based, :func:`penalty_candidates`), the
     penalty accrued to ``as_of`` less the penalties already posted, as one ``PENALTY`` entry dated
     ``as_of`` for the month of ``as_of``. Idempotent: a second call for the same ``as_of`` posts
-    nothing. Returns counts: ``accounts_checked``, ``posted``, ``total_kop``."""
+    nothing. An account whose penalty needs a key rate the table does not have is logged and skipped
+    (posted by a later call once the rate is entered). Returns counts: ``accounts_checked``,
+    ``posted``, ``total_kop``, ``skipped``."""
     from okno.billing.penalty import compute_penalty
 
+    # Taken before the candidates are read: an entry made during this call is newer than what it
+    # posts, so the next posting still sees it (see :func:`penalty_candidates`).
+    now = timezone.now()
     ids = None if account_ids is None else list(account_ids)
     candidates = penalty_candidates(as_of, ids)
     posted = _penalties_posted(as_of, candidates)
     period = month_start(as_of)
     note = _("Penalty for late payment to %(day)s") % {"day": as_of.isoformat()}
-    now = timezone.now()
     new: list[Row] = []
     total = 0
+    skipped = 0
     # The rate tables do not change during the call: look each day up once for all accounts.
     key_rate_on = functools.lru_cache(maxsize=None)(rules.key_rate_on)
     rule_on = functools.lru_cache(maxsize=None)(rules.penalty_rule_on)
     for account_id, items in ledger_items_bulk(as_of, candidates):
         debts, paid = _penalty_args(items)
-        due = compute_penalty(debts, paid, as_of, key_rate_on=key_rate_on, rule_on=rule_on).total_kop
+        try:
+            due = compute_penalty(debts, paid, as_of, key_rate_on=key_rate_on, rule_on=rule_on).total_kop
+        except LookupError as error:
+            log.warning("penalty of account %s to %s not posted: %s", account_id, as_of, error)
+            skipped += 1
+            continue
         difference = due - posted.get(account_id, 0)
         if difference == 0:
             continue
@@ -378,7 +412,9 @@ def post_penalties(*, as_of: dt.date, run=None, account_ids: Iterable[int] | Non
         total += difference
     with transaction.atomic():
         bulk_insert(LedgerEntry, new)
-    return {"accounts_checked": len(candidates), "posted": len(new), "total_kop": total}
+    if skipped:
+        log.error("penalties to %s: %d accounts skipped for want of a key rate", as_of, skipped)
+    return {"accounts_checked": len(candidates), "posted": len(new), "total_kop": total, "skipped": skipped}
 
 
 def _penalties_posted(as_of: dt.date, account_ids: Iterable[int]) -> dict[int, int]:

@@ -41,6 +41,17 @@ from okno.customers.models import Account, ContactEvent
 REGISTRY_PROVIDER = "registry"
 ACQUIRING_PROVIDER = "acquiring"
 _AMOUNT_RE = re.compile(r"^\d+([.,]\d{1,2})?$")
+#: The largest single payment accepted: 10,000,000.00 ₽ (a household pays far less; a bigger figure
+#: is a keying error, and an unbounded one would overflow the database column).
+MAX_PAYMENT_KOP = 1_000_000_000
+
+
+class AmountTooLarge(ValueError):
+    """An amount over :data:`MAX_PAYMENT_KOP`."""
+
+
+def too_large_message() -> str:
+    return _("The amount exceeds the limit of %(max)s ₽ per payment.") % {"max": rub(MAX_PAYMENT_KOP)}
 
 
 # --- parsing helpers ---------------------------------------------------------------------------
@@ -48,13 +59,18 @@ _AMOUNT_RE = re.compile(r"^\d+([.,]\d{1,2})?$")
 
 def parse_amount(value: Any) -> int:
     """Roubles (``1234.56``, ``1234,5``, ``1 234,56``, or a number) → kopecks; ValueError if not a
-    positive amount with at most two decimals."""
+    positive amount with at most two decimals, :class:`AmountTooLarge` (a ValueError) if over
+    :data:`MAX_PAYMENT_KOP`."""
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if not _AMOUNT_RE.match(text):
         raise ValueError(text)
+    if len(re.split(r"[.,]", text)[0].lstrip("0")) > 12:  # whatever its length, no Decimal of it
+        raise AmountTooLarge(text)
     kop = int(Decimal(text.replace(",", ".")) * 100)
     if kop <= 0:
         raise ValueError(text)
+    if kop > MAX_PAYMENT_KOP:
+        raise AmountTooLarge(text)
     return kop
 
 
@@ -234,6 +250,8 @@ def register_payment(
     errors: dict[str, list[str]] = {}
     if not isinstance(amount_kop, int) or isinstance(amount_kop, bool) or amount_kop <= 0:
         errors["amount"] = [_("The amount must be positive.")]
+    elif amount_kop > MAX_PAYMENT_KOP:
+        errors["amount"] = [too_large_message()]
     if paid_on > _today() + dt.timedelta(days=1):
         errors["paid_on"] = [_("The payment date is in the future.")]
     if external_id and len(external_id) > 100:
@@ -363,6 +381,9 @@ def parse_registry(text: str) -> tuple[list[RegistryLine], list[dict[str, Any]]]
             problems.append(_("No account number."))
         try:
             amount_kop = parse_amount(amount_text)
+        except AmountTooLarge:
+            amount_kop = 0
+            problems.append(_("Bad amount %(v)r.") % {"v": amount_text} + " " + too_large_message())
         except (ValueError, InvalidOperation):
             amount_kop = 0
             problems.append(_("Bad amount %(v)r.") % {"v": amount_text})
@@ -530,6 +551,8 @@ def acquiring_payment(payload: dict[str, Any]) -> tuple[Payment | None, bool]:
     amount_kop = 0
     try:
         amount_kop = parse_amount(payload.get("amount", ""))
+    except AmountTooLarge:
+        errors["amount"] = [too_large_message()]
     except (ValueError, InvalidOperation):
         errors["amount"] = [_("A positive amount in roubles with at most two decimals is expected.")]
     paid_on = None

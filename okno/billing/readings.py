@@ -19,7 +19,14 @@ Rules (documented for users in ``docs/billing/readings.md``):
 * an expired verification is accepted with the flag ``verification_expired``;
 * a closed account, a meter not on the account, a removed meter, a future date → refused.
 
-An accepted reading is never edited: :func:`correct_reading` makes a new version.
+An accepted reading is never edited: :func:`correct_reading` makes a new version, checked against its
+neighbours (the accepted readings just before and just after it).
+
+A reading that becomes accepted after its period was billed (a held reading accepted, a correction of a
+billed reading) counts for the first period still open for the account (:func:`counting_period`), so the
+next run bills it. A meter's FINAL reading counts for the month of removal while that month is open,
+else for the first open period — and then the meter's ``removed_on`` is that period's first day, so the
+billing run still sees the meter in service when its final reading is billed.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from okno.billing import periods
-from okno.billing.models import BillingRun, BillingSettings, Meter, Reading, ReadingImport
+from okno.billing.models import BillingRun, BillingSettings, LedgerEntry, Meter, Reading, ReadingImport
 from okno.core import audit, events
 from okno.core.context import acting_as
 from okno.core.errors import Conflict
@@ -64,6 +71,7 @@ REFUSAL_CODES = (
     "too_many_digits",
     "invalid_value",
     "meter_removed",
+    "higher_than_next",
 )
 
 # Which line of the customer's contact history a reading from each channel writes. Bulk channels
@@ -180,6 +188,48 @@ class Verdict:
     status: str
     flags: list[str]
     period: dt.date
+
+
+def first_open_period(account_id: int, branch_id: int | None, start: dt.date, rules: Rules) -> dt.date:
+    """The first period from ``start`` with neither a done billing run (of all branches or the account's
+    branch) nor a charge in the account's ledger: the period a newly accepted reading can still count for."""
+    charged = set(
+        LedgerEntry.objects.filter(
+            account_id=account_id, kind=LedgerEntry.Kind.CHARGE, period__gte=start
+        ).values_list("period", flat=True)
+    )
+    period = start
+    while period in charged or (period, None) in rules.done or (period, branch_id) in rules.done:
+        period = periods.add_months(period, 1)
+    return period
+
+
+def counting_period(
+    *,
+    meter_id: int,
+    account_id: int,
+    branch_id: int | None,
+    taken_on: dt.date,
+    period: dt.date,
+    rules: Rules,
+    exclude: int | None = None,
+) -> dt.date:
+    """The period a reading that becomes accepted now counts for: ``period`` while it is open, else the
+    first open one — unless a later accepted reading of the meter already counts for an earlier period
+    (then that reading's billing covered this consumption, and the reading keeps ``period``)."""
+    target = first_open_period(account_id, branch_id, period, rules)
+    if target == period:
+        return period
+    later = (
+        Reading.objects.filter(meter_id=meter_id, status=Reading.Status.ACCEPTED, taken_on__gt=taken_on)
+        .exclude(pk=exclude or 0)
+        .order_by("period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    if later is not None and later < target:
+        return period
+    return target
 
 
 def _state(meter: Meter) -> MeterState:
@@ -481,6 +531,27 @@ def check_reading(
     return Verdict(wh, status, flags, rules.period_for(taken_on, branch_id))
 
 
+def _check_before_next(st: MeterState, wh: list[int], taken_on: dt.date, nxt: Reading, rules: Rules) -> None:
+    """A corrected reading must not exceed the next accepted one, unless the register plausibly rolled
+    over between them (the same rule as for a lower new reading in :func:`check_reading`)."""
+    days = max((nxt.taken_on - taken_on).days, 1)
+    for zone, (value, later) in enumerate(zip(wh, nxt.values_wh(), strict=False), start=1):
+        if later >= value:
+            continue
+        implied = st.capacity_wh - value + later
+        if st.average is not None:
+            avg_wh, avg_days = st.average
+            plausible = implied * avg_days * 100 <= rules.factor_e2 * avg_wh * days
+        else:
+            plausible = implied < st.capacity_wh // 2
+        if not plausible:
+            raise ReadingRefused(
+                "higher_than_next",
+                _("T%(z)d: %(new)s kWh is higher than the next reading %(next)s kWh of %(d)s.")
+                % {"z": zone, "new": _fmt(value), "next": _fmt(later), "d": f"{nxt.taken_on:%d.%m.%Y}"},
+            )
+
+
 def _fmt(wh: int) -> str:
     return f"{Decimal(wh) / 1000:f}".rstrip("0").rstrip(".") if wh % 1000 else str(wh // 1000)
 
@@ -603,12 +674,25 @@ def submit_reading(
 def review_reading(reading: Reading, *, accept: bool, actor: Any, note: str = "") -> Reading:
     """Staff decision on a held reading: accepted (counts for billing) or rejected."""
     with transaction.atomic(), acting_as(actor):
-        reading = Reading.objects.select_for_update().get(pk=reading.pk)
+        reading = (
+            Reading.objects.select_for_update().select_related("account__service_point").get(pk=reading.pk)
+        )
         if reading.status != Reading.Status.HELD:
             raise Conflict(_("Only a reading held for review can be reviewed."), code="not_held")
         before = audit.snapshot(reading)
         reading.status = Reading.Status.ACCEPTED if accept else Reading.Status.REJECTED
-        reading.save(update_fields=["status"])
+        if accept:
+            # Its period may have been billed while it was held: it counts for the first open one.
+            reading.period = counting_period(
+                meter_id=reading.meter_id,
+                account_id=reading.account_id,
+                branch_id=reading.account.service_point.branch_id,
+                taken_on=reading.taken_on,
+                period=reading.period,
+                rules=Rules.load(),
+                exclude=reading.pk,
+            )
+        reading.save(update_fields=["status", "period"])
         after = audit.snapshot(reading)
         after["review_note"] = note
         audit.log_change(reading, "update", before, after)
@@ -632,21 +716,46 @@ def correct_reading(reading: Reading, *, values: Sequence[Any], reason: str, act
         st = load_states([old.meter_id], months=rules.average_months, exclude_reading=old.pk)[old.meter_id]
         if old.kind != Reading.Kind.REGULAR:
             st.status = Meter.Status.ACTIVE  # initial and final readings of a removed meter stay correctable
+        # Checked against its neighbours: not lower than the reading before, not higher than the one after.
+        neighbours = Reading.objects.filter(meter_id=old.meter_id, status=Reading.Status.ACCEPTED).exclude(
+            pk=old.pk
+        )
+        before_q = Q(taken_on__lt=old.taken_on) | Q(taken_on=old.taken_on, pk__lt=old.pk)
+        prev = neighbours.filter(before_q).order_by("-taken_on", "-pk").first()
+        nxt = neighbours.exclude(before_q).order_by("taken_on", "pk").first()
+        st.last_taken_on, st.last_values = (prev.taken_on, prev.values_wh()) if prev else (None, None)
+        branch_id = old.account.service_point.branch_id
         verdict = check_reading(
             st,
             values,
             old.taken_on,
             today=_local_today(old.account, None),
             rules=rules,
-            branch_id=old.account.service_point.branch_id,
+            branch_id=branch_id,
             final=True,
+        )
+        if nxt is not None:
+            _check_before_next(st, verdict.values_wh, old.taken_on, nxt, rules)
+        period = counting_period(
+            meter_id=old.meter_id,
+            account_id=old.account_id,
+            branch_id=branch_id,
+            taken_on=old.taken_on,
+            period=old.period,
+            rules=rules,
+            exclude=old.pk,
         )
         old.status = Reading.Status.SUPERSEDED
         old.save(update_fields=["status"])
+        meter = old.meter
+        if old.kind == Reading.Kind.FINAL and meter.removed_on and period > meter.removed_on:
+            # The removed meter must stay in service for billing until its final reading counts.
+            meter.removed_on = period
+            meter.save(update_fields=["removed_on"])
         new = Reading.objects.create(
-            meter=old.meter,
+            meter=meter,
             account=old.account,
-            period=old.period,
+            period=period,
             taken_on=old.taken_on,
             kind=old.kind,
             channel=old.channel,
@@ -796,7 +905,11 @@ def replace_meter(
     is_smart: bool = False,
 ) -> Meter:
     """Remove ``meter`` with its FINAL reading on ``on`` and install the new one with its INITIAL
-    reading, in one transaction."""
+    reading, in one transaction.
+
+    The FINAL reading counts for the month of ``on`` if no run billed it for the account yet, else for
+    the first open period P; in that case the old meter's ``removed_on`` is P's first day (the physical
+    date stays the final reading's ``taken_on`` and the new meter's ``installed_on``)."""
     with transaction.atomic(), acting_as(actor):
         old = Meter.objects.select_for_update().get(pk=meter.pk)
         account = Account.objects.select_related("service_point__branch").get(pk=old.account_id)
@@ -812,9 +925,15 @@ def replace_meter(
             account_closed_on=account.closed_on,
             final=True,
         )
-        _system_reading(old, Reading.Kind.FINAL, verdict.values_wh, on, verdict.period, actor, verdict.flags)
+        # The final reading counts for the month of removal (whatever the submission window) while that
+        # month is open, else for the first open period; then the meter stays in service for billing
+        # until that period's first day, so the run bills final − previous exactly once.
+        period = first_open_period(
+            account.pk, account.service_point.branch_id, periods.month_start(on), rules
+        )
+        _system_reading(old, Reading.Kind.FINAL, verdict.values_wh, on, period, actor, verdict.flags)
         old.status = Meter.Status.REMOVED
-        old.removed_on = on
+        old.removed_on = max(on, period)
         old.save(update_fields=["status", "removed_on"])
         new = _new_meter(
             account=account,

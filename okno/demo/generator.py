@@ -34,6 +34,7 @@ from okno.customers.models import (
     ServicePoint,
 )
 from okno.demo.appeals import build_appeals
+from okno.demo.billing import BILLING_MODELS, BillingSeed, build_billing
 from okno.demo.org import DEMO_PASSWORD, build_org
 from okno.demo.people import build_people
 from okno.demo.writer import bulk_load, pipeline, reset_sequences
@@ -84,6 +85,7 @@ class SeedResult:
     seconds: float = 0.0
     stat_rows: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    billing: BillingSeed | None = None
 
 
 def has_business_data() -> bool:
@@ -91,16 +93,18 @@ def has_business_data() -> bool:
 
 
 def wipe() -> None:
-    """Delete the business data (customers, appeals, organisation, staff); reference data stays."""
+    """Delete the business data (customers, appeals, billing, organisation, staff); reference data stays."""
     if connection.vendor == "postgresql":
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in BULK_MODELS)
+        tables = ", ".join(
+            connection.ops.quote_name(m._meta.db_table) for m in [*BILLING_MODELS, *BULK_MODELS]
+        )
         with connection.cursor() as cursor:
             # Pending foreign-key checks (rows written earlier in this transaction) would block TRUNCATE.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables} CASCADE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     else:
-        for model in BULK_MODELS:
+        for model in [*BILLING_MODELS, *BULK_MODELS]:
             model._default_manager.all()._raw_delete(connection.alias)
     User.objects.filter(is_system=False).delete()
     Department.objects.update(parent=None, head=None)
@@ -117,8 +121,10 @@ def seed(
     reset: bool = False,
     progress: Callable[[str], None] | None = None,
     anchor: dt.datetime | None = None,
+    billing_months: int = 0,
 ) -> SeedResult:
-    """Build the demo company. ``anchor`` (default: today's midnight UTC) ends the year of appeals."""
+    """Build the demo company. ``anchor`` (default: today's midnight UTC) ends the year of appeals;
+    ``billing_months`` complete months before it are metered, billed and paid (:mod:`okno.demo.billing`)."""
     say = progress or (lambda message: None)
     started = time.monotonic()
     rng = random.Random(seed)
@@ -148,6 +154,17 @@ def seed(
         t_appeals = time.monotonic() - started - t_people
         stat_rows = rebuild_stats()
         say(f"statistics rebuilt: {stat_rows} rows")
+        t_stats = time.monotonic() - started - t_people - t_appeals
+        billing = None
+        if billing_months > 0:
+            billing = build_billing(
+                seed=seed,
+                months=billing_months,
+                today=anchor.date(),
+                actor=actor,
+                cashier=User.objects.filter(pk=org.demo_operator_id).first(),
+                say=say,
+            )
         out = SeedResult(
             accounts=accounts,
             customers=people.customers,
@@ -156,6 +173,7 @@ def seed(
             counters=result.counters,
             logins=org.logins,
             stat_rows=stat_rows,
+            billing=billing,
         )
         ChangeLog.objects.create(
             action=ChangeLog.Action.CREATE,
@@ -167,11 +185,17 @@ def seed(
                 "customers": people.customers,
                 "appeals": result.count,
                 "reset": reset,
+                "billing_months": billing_months,
                 "counters": {str(k): v for k, v in result.counters.items()},
             },
             actor=actor,
             actor_name=actor.username,
         )
     out.seconds = time.monotonic() - started
-    out.timings = {"people": t_people, "appeals": t_appeals, "stats": out.seconds - t_people - t_appeals}
+    out.timings = {
+        "people": t_people,
+        "appeals": t_appeals,
+        "stats": t_stats,
+        "billing": billing.seconds if billing is not None else 0.0,
+    }
     return out

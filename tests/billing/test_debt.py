@@ -68,6 +68,20 @@ def test_threshold_is_months_of_charges_at_the_norm(debtor):
     assert debt.threshold_kop(debtor, dt.date(2026, 1, 20)) == 450_100  # 1 286.00 × 3.5 = 4 501.00 ₽
 
 
+def test_threshold_uses_the_branch_region_like_the_billing_run(debtor):
+    from okno.customers.models import Address
+    from okno.org.models import Branch
+
+    point = debtor.service_point
+    # The postal address names another region (no tariffs there): the branch's region still decides.
+    Address.objects.filter(pk=point.address_id).update(region="Другая область")
+    assert debt.threshold_kop(debtor, dt.date(2026, 1, 20)) == THRESHOLD
+    # A branch in a region without a norm or tariffs: no threshold, whatever the address says.
+    Address.objects.filter(pk=point.address_id).update(region="Тестовая область")
+    Branch.objects.filter(pk=point.branch_id).update(region="Другая область")
+    assert debt.threshold_kop(debtor, dt.date(2026, 1, 20)) is None
+
+
 def test_not_a_debtor_below_the_threshold(debtor):
     # On 15 December only October and November are overdue: 3 000.00 ₽ > 2 572.00 ₽ — a debtor;
     # after paying 500.00 ₽ on the 14th, 2 500.00 ₽ ≤ 2 572.00 ₽ — not one.

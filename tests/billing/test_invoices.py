@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from okno.billing import invoices, qr
+from okno.billing import invoices, qr, rules
 from okno.billing.models import BillingRun, Charge, Invoice, LedgerEntry, Method, Reading
 from okno.billing.periods import month_end
 
@@ -47,8 +47,8 @@ def charge(acc, run, period, volume_wh, price_e4, amount_kop, meter=None, method
 def case(metered):
     """Иванов, a one-zone meter at 6.43 ₽/kWh:
 
-    * February 2026: reading 1 150.0 (from 1 000.0) → 150 kWh × 6.43 = 964.50 ₽, due 10 March (periods
-      before March 2026 are due on the 10th);
+    * February 2026: reading 1 150.0 (from 1 000.0) → 150 kWh × 6.43 = 964.50 ₽, due 15 March (the
+      15th-day rule took effect on 1 March 2026, so it applies from the February bill, due in March);
     * 5 March: paid 500.00 ₽;
     * March 2026: reading 1 337.5 → 187.5 kWh × 6.43 = 1 205.625 → 1 205.63 ₽, due 15 April;
     * 31 March: a penalty of 12.34 ₽ posted.
@@ -68,7 +68,7 @@ def case(metered):
             t1_wh=value,
             channel=Reading.Channel.CABINET,
         )
-    charge(acc, feb_run, FEB, 150_000, 64_300, 96_450, meter, due=dt.date(2026, 3, 10))
+    charge(acc, feb_run, FEB, 150_000, 64_300, 96_450, meter, due=dt.date(2026, 3, 15))
     LedgerEntry.objects.create(
         account=acc, kind=LedgerEntry.Kind.PAYMENT, entry_date=dt.date(2026, 3, 5), amount_kop=-50_000
     )
@@ -102,7 +102,7 @@ def test_invoice_numbers_of_a_hand_made_case(case):
     assert fields["PersonalAcc"] == "40702810900000000001"
 
 
-def test_february_invoice_is_due_on_the_10th_and_has_no_debt(case):
+def test_february_invoice_is_due_on_the_15th_and_has_no_debt(case):
     invoice = invoices.build_invoice(case.account, FEB)
     assert (invoice.debt_kop, invoice.amount_kop, invoice.penalty_kop, invoice.total_kop) == (
         0,
@@ -110,7 +110,9 @@ def test_february_invoice_is_due_on_the_10th_and_has_no_debt(case):
         0,
         96_450,
     )
-    assert invoice.due_date == dt.date(2026, 3, 10)
+    assert invoice.due_date == dt.date(2026, 3, 15)  # the February 2026 bill falls due under the new rule
+    # January 2026 is still due on the 10th of February.
+    assert rules.due_date(dt.date(2026, 1, 1)) == dt.date(2026, 2, 10)
 
 
 def test_wrong_payee_details_leave_the_invoice_without_a_qr_code(case):
@@ -313,3 +315,29 @@ def test_api_lists_invoices_and_serves_the_pdf(case, org):
     security = APIClient()
     security.force_authenticate(org.security)
     assert security.get(f"/api/v1/accounts/{case.account.number}/invoices/").status_code == 403
+
+
+def test_a_period_after_the_current_month_has_no_invoice(case, org, client):
+    from django.utils import timezone
+
+    from okno.billing.periods import add_months, month_start
+
+    today = timezone.localdate(timezone=case.account.service_point.branch.tz)
+    following = f"{add_months(month_start(today), 1):%Y-%m}"
+    client.force_login(org.operator_a)
+    for period in ("9999-12", following):
+        url = reverse("billing:invoice_pdf", kwargs={"number": case.account.number, "period": period})
+        assert client.get(url).status_code == 404
+    api = APIClient()
+    api.force_authenticate(org.operator_a)
+    response = api.get(f"/api/v1/accounts/{case.account.number}/invoices/9999-12.pdf")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"period": ["No invoice for 9999-12: the period has not begun yet."]}
+    assert api.get(f"/api/v1/accounts/{case.account.number}/invoices/{following}.pdf").status_code == 400
+    assert api.get(f"/api/v1/accounts/{case.account.number}/invoices/2026-13.pdf").status_code == 404
+    with pytest.raises(invoices.PeriodNotBillable):
+        invoices.invoice_pdf(case.account, dt.date(9999, 12, 1))
+    assert not Invoice.objects.exists()
+    # The current month is allowed.
+    current = f"{month_start(today):%Y-%m}"
+    assert api.get(f"/api/v1/accounts/{case.account.number}/invoices/{current}.pdf").status_code == 200

@@ -141,7 +141,7 @@ def test_post_penalties_posts_the_difference_once(acc, customers):
     run = BillingRun.objects.create(period=D(2025, 6, 1))
     # As in test_penalty: day 120 on 10.06.2025, key rate 20 %: 40 000 + 46 153.85 → 86 154 kop.
     result = ledger.post_penalties(as_of=D(2025, 6, 10), run=run)
-    assert result == {"accounts_checked": 2, "posted": 1, "total_kop": 86_154}
+    assert result == {"accounts_checked": 2, "posted": 1, "total_kop": 86_154, "skipped": 0}
     [entry] = LedgerEntry.objects.filter(kind=Kind.PENALTY)
     assert (entry.account_id, entry.amount_kop, entry.entry_date, entry.period, entry.run_id) == (
         acc.pk,
@@ -179,10 +179,54 @@ def test_post_penalties_for_chosen_accounts(acc, customers):
     charge(acc, D(2025, 1, 1), 1_000_000)
     charge(customers.acc_romashka, D(2025, 1, 1), 1_000_000)
     result = ledger.post_penalties(as_of=D(2025, 6, 10), account_ids=[customers.acc_romashka.pk])
-    assert result == {"accounts_checked": 1, "posted": 1, "total_kop": 86_154}
+    assert result == {"accounts_checked": 1, "posted": 1, "total_kop": 86_154, "skipped": 0}
     assert list(LedgerEntry.objects.filter(kind=Kind.PENALTY).values_list("account_id", flat=True)) == [
         customers.acc_romashka.pk
     ]
+
+
+def test_a_payment_registered_late_corrects_the_posted_penalty(acc, customers):
+    charge(acc, D(2025, 6, 1), 100_000)  # 1 000.00 ₽ due 10.07.2025
+    # 30.09.2025, unpaid: delay 11.07–30.09 = 21 + 31 + 30 = 82 days, days 31–82 = 52 at 1/300 of the
+    # rate on the day of calculation (17 % from 15.09): 100 000 × 0.17 × 52/300 = 2 946.67 → 2 947.
+    assert ledger.post_penalties(as_of=D(2025, 9, 30))["total_kop"] == 2_947
+    # A registry arrives in October with a payment made on 20.09: delay 11.07–20.09 = 72 days, days
+    # 31–72 = 42 at the rate of the payment day (17 %): 100 000 × 0.17 × 42/300 = 2 380.
+    # Not overdue on any day sampled since 30.09, the account is found by its late payment.
+    pay(acc, D(2025, 9, 20), 100_000)
+    result = ledger.post_penalties(as_of=D(2025, 10, 31))
+    assert result == {"accounts_checked": 1, "posted": 1, "total_kop": 2_380 - 2_947, "skipped": 0}
+    assert (
+        ledger.penalty_posted_kop(acc.pk)
+        == 2_380
+        == ledger.penalty_to_date(acc.pk, D(2025, 10, 31)).total_kop
+    )
+    # Seen once: the next posting has nothing to check.
+    assert ledger.post_penalties(as_of=D(2025, 11, 30))["accounts_checked"] == 0
+
+
+def test_a_negative_penalty_is_not_a_payment(acc):
+    charge(acc, D(2025, 6, 1), 100_000)
+    LedgerEntry.objects.create(
+        account=acc, kind=Kind.PENALTY, period=D(2025, 9, 1), entry_date=D(2025, 9, 30), amount_kop=-500
+    )
+    assert ledger.overdue_kop(acc.pk, D(2025, 10, 31)) == 100_000
+    assert ledger.overdue_by_account(D(2025, 10, 31)) == {acc.pk: 100_000}
+    [debt] = ledger.period_debts(acc.pk, D(2025, 10, 31))
+    assert debt.open_kop == 100_000
+
+
+def test_an_account_without_a_key_rate_is_skipped_not_the_posting(acc, customers, caplog):
+    from okno.billing.models import KeyRate
+
+    KeyRate.objects.filter(valid_from__lt=D(2025, 6, 9)).delete()  # no rate known before 09.06.2025
+    charge(acc, D(2025, 1, 1), 1_000_000)  # unpaid: the rate of 10.06 (20 %), as above 86 154 kop.
+    charge(customers.acc_romashka, D(2025, 1, 1), 1_000_000)
+    pay(customers.acc_romashka, D(2025, 6, 5), 1_000_000, pid="r-1")  # 115 days late: the rate of 05.06
+    result = ledger.post_penalties(as_of=D(2025, 6, 10))
+    assert result == {"accounts_checked": 2, "posted": 1, "total_kop": 86_154, "skipped": 1}
+    assert ledger.penalty_posted_kop(customers.acc_romashka.pk) == 0
+    assert "1 accounts skipped for want of a key rate" in caplog.text
 
 
 def test_adjustment_needs_permission_and_a_note(acc, org):

@@ -238,3 +238,44 @@ def test_registry_needs_permission(acc, org):
     with pytest.raises(PermissionDenied):
         import_registry(data=b"", name="x.csv", actor=org.operator_a)
     assert not PaymentRegistry.objects.exists()
+
+
+def test_amounts_over_the_cap_are_refused():
+    from okno.billing.payments import MAX_PAYMENT_KOP, AmountTooLarge
+
+    # The cap is 10,000,000.00 ₽ = 1,000,000,000 kopecks per payment; a kopeck more is refused.
+    assert parse_amount("10000000.00") == MAX_PAYMENT_KOP == 1_000_000_000
+    for text in ("10000000.01", "99999999999999999999", "9" * 200):
+        with pytest.raises(AmountTooLarge):
+            parse_amount(text)
+
+
+def test_a_huge_registry_amount_is_a_line_error_and_the_rest_is_kept(acc, org):
+    data = (
+        f"2025-03-01;{acc.number};100.00;;ok-1\n"
+        f"2025-03-01;{acc.number};99999999999999999999;;big-1\n"
+        f"2025-03-01;{acc.number};10000000.01;;big-2\n"
+    ).encode()
+    registry = import_registry(data=data, name="r.csv", actor=org.admin)
+    assert registry.accepted == 1
+    limit = "The amount exceeds the limit of 10000000.00 ₽ per payment."
+    assert registry.errors == [
+        {"line": 2, "error": f"Bad amount '99999999999999999999'. {limit}"},
+        {"line": 3, "error": f"Bad amount '10000000.01'. {limit}"},
+    ]
+    assert list(Payment.objects.values_list("amount_kop", flat=True)) == [10_000]
+
+
+def test_register_payment_refuses_an_amount_over_the_cap(acc, org):
+    with pytest.raises(ValidationError) as error:
+        register_payment(
+            amount_kop=1_000_000_001,
+            paid_on=dt.date(2025, 3, 1),
+            source="cashier",
+            account=acc,
+            actor=org.admin,
+        )
+    assert error.value.message_dict == {
+        "amount": ["The amount exceeds the limit of 10000000.00 ₽ per payment."]
+    }
+    assert not Payment.objects.exists()

@@ -360,3 +360,18 @@ def test_every_payment_endpoint_with_every_persona(api, acc, org, persona):
     )
     assert upload.status_code == (201 if user.has_okno_perm("payment.import") else 403)
     assert api().get("/api/v1/payments/").status_code == 401
+
+
+def test_amounts_over_the_cap_are_field_errors_everywhere(api, acc, org, secret, client):
+    limit = "The amount exceeds the limit of 10000000.00 ₽ per payment."
+    big = callback(api(), body(acc, amount="99999999999999999999"))
+    assert big.status_code == 400
+    assert big.json()["errors"] == {"amount": [limit]}
+    cashier = api(org.operator_a).post("/api/v1/payments/", {"account": acc.number, "amount": "10000000.01"})
+    assert cashier.status_code == 400
+    assert cashier.json()["errors"] == {"amount": [limit]}
+    client.force_login(org.operator_a)
+    form = client.post(f"/billing/accounts/{acc.number}/pay/", {"amount": "99999999999999999999"})
+    assert form.status_code == 200  # the form again with the field's error
+    assert form.context["form"].errors["amount"]
+    assert not Payment.objects.exists()

@@ -100,9 +100,11 @@ def test_in_2026_the_rate_is_not_capped(reference_data):
     # Our own key rates for 2026 (the reference data ends in 2025).
     KeyRate.objects.create(valid_from=D(2026, 3, 23), rate=Decimal("15.00"))
     KeyRate.objects.create(valid_from=D(2026, 6, 8), rate=Decimal("14.00"))
-    assert rules.due_date(D(2026, 2, 1)) == D(2026, 3, 10)  # February 2026: still by the 10th
+    assert rules.due_date(D(2026, 1, 1)) == D(2026, 2, 10)  # January 2026: still by the 10th
+    # The 15th-day rule took effect on 1 March 2026: the February bill, due in March, is due on the 15th.
+    assert rules.due_date(D(2026, 2, 1)) == D(2026, 3, 15)
     due = rules.due_date(D(2026, 3, 1))
-    assert due == D(2026, 4, 15)  # from the March 2026 period: by the 15th
+    assert due == D(2026, 4, 15)
 
     # Paid 01.08.2026 (key rate 14 %). Days: 15 (April) + 31 + 30 + 31 + 1 = 108 → 60 + 18.
     # 250 000 × 0.14 × (60/300 + 18/130) = 7 000 + 4 846.1538 = 11 846.15 → 11 846 kop.

@@ -174,8 +174,27 @@ def test_branch_staff_import_only_their_branch(two_meters, org):
     imp = import_readings(data=data, name="x.csv", kind="agent", actor=org.head_a)
 
     assert (imp.accepted, imp.rejected) == (1, 1)
-    assert imp.errors[0] == {"line": 2, "code": "not_found", "message": f"Account {romashka} not found."}
+    assert imp.errors[0] == {
+        "line": 2,
+        "code": "other_branch",
+        "message": f"Account {romashka} is an account of another branch.",
+    }
     assert imp.imported_by == org.head_a
+
+
+def test_the_idempotency_key_includes_the_importers_scope(two_meters, org):
+    ivanov, romashka, _r9 = two_meters
+    data = f"{ivanov};41234567;2025-02-20;1100\n{romashka};R-9;2025-02-20;150;60\n".encode()
+
+    branch, created = import_readings_once(data=data, name="x.csv", kind="agent", actor=org.head_a)
+    again, created_again = import_readings_once(data=data, name="x.csv", kind="agent", actor=org.head_a)
+    head, created_head = import_readings_once(data=data, name="x.csv", kind="agent", actor=org.admin)
+
+    assert (created, created_again, created_head) == (True, False, True)
+    assert again.pk == branch.pk != head.pk
+    # Head office's import takes branch B's line; branch A's line is already there.
+    assert (head.accepted, [e["code"] for e in head.errors]) == (1, ["duplicate"])
+    assert Reading.objects.filter(kind="regular").count() == 2
 
 
 def test_import_runs_a_fixed_number_of_queries_whatever_the_lines(two_meters, org):

@@ -12,15 +12,15 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from okno.billing.invoices import invoice_pdf
+from okno.billing.invoices import PeriodNotBillable, invoice_pdf, invoice_period
 from okno.billing.models import Invoice
-from okno.billing.periods import parse_period
 from okno.core.audit import log_access
 from okno.customers.models import Account
 from okno.org.api.permissions import OknoPermission, client_ip
@@ -128,15 +128,18 @@ class AccountInvoicePdfView(APIView):
         ],
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
+            400: OpenApiResponse(description="A period after the current month (no bill yet)"),
             404: OpenApiResponse(description="No such account in your scope, or a malformed period"),
         },
     )
     def get(self, request: Request, number: str, period: str) -> HttpResponse:
+        account = _account(request, number)
         try:
-            day = parse_period(period)
+            day = invoice_period(account, period)
+        except PeriodNotBillable as error:
+            raise ValidationError({"period": [str(error)]}) from None
         except ValueError:
             raise Http404 from None
-        account = _account(request, number)
         invoice, pdf = invoice_pdf(account, day)
         log_access(
             actor=request.user,

@@ -8,8 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 
-from okno.billing.invoices import invoice_pdf
-from okno.billing.periods import parse_period
+from okno.billing.invoices import invoice_pdf, invoice_period
 from okno.core.audit import log_access
 from okno.customers.models import Account
 
@@ -24,11 +23,14 @@ def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 def invoice_pdf_view(request: HttpRequest, number: str, period: str) -> HttpResponse:
     if not request.user.has_okno_perm("invoice.view"):  # type: ignore[union-attr]
         raise PermissionDenied
+    account = get_object_or_404(
+        Account.objects.restrict(request.user, "view").select_related("service_point__branch"), number=number
+    )
     try:
-        day = parse_period(period)
-    except ValueError:
-        raise Http404 from None
-    account = get_object_or_404(Account.objects.restrict(request.user, "view"), number=number)
+        # A malformed period or one after the current month (no bill yet): not found.
+        day = invoice_period(account, period)
+    except ValueError as error:
+        raise Http404(str(error)) from None
     invoice, pdf = invoice_pdf(account, day)
     log_access(
         actor=request.user,

@@ -26,6 +26,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--reset", action="store_true", help="Delete existing business data first")
         parser.add_argument(
+            "--billing-months",
+            type=int,
+            default=12,
+            help="Complete months of readings, billing runs and payments before today (default 12)",
+        )
+        parser.add_argument(
+            "--no-billing", action="store_true", help="No meters, readings, charges or payments"
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing (and succeed) when business data already exists",
@@ -34,6 +43,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if options["accounts"] < 1 or options["appeals"] < 0:
             raise CommandError("--accounts must be at least 1 and --appeals not negative")
+        if not 0 <= options["billing_months"] <= 36:
+            raise CommandError("--billing-months must be between 0 and 36")
         if options["if_empty"] and not options["reset"] and has_business_data():
             self.stdout.write("The database already holds business data; nothing to do (--if-empty).")
             self._print_logins(self._existing_logins(), DEMO_PASSWORD)
@@ -51,6 +62,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 reset=options["reset"],
                 progress=progress,
+                billing_months=0 if options["no_billing"] else options["billing_months"],
             )
         except DataExists as exc:
             raise CommandError(
