@@ -138,10 +138,10 @@ def consumption_svg(
         f'<title id="chart-title-{uid}">{escape(title)}</title>',
     ]
     if not bars:
-        parts.append(f'<desc id="chart-desc-{uid}">{escape(_("No consumption by readings yet."))}</desc>')
+        empty = escape(_("No consumption by readings yet."))
+        parts.append(f'<desc id="chart-desc-{uid}">{empty}</desc>')
         parts.append(
-            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="#666">'
-            f"{escape(_('No consumption by readings yet.'))}</text></svg>"
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="#666">{empty}</text></svg>'
         )
         return mark_safe("".join(parts))  # noqa: S308  (every text is escaped above)
 

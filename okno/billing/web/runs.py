@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from okno.billing import runs
-from okno.billing.models import BillingRun
+from okno.billing.models import BillingRun, Method
 from okno.billing.periods import add_months, month_start, parse_period
 from okno.core.errors import Conflict
 from okno.org.models import Branch
@@ -70,7 +70,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "charge.view")
     run = get_object_or_404(BillingRun.objects.restrict(request.user, "view").select_related("branch"), pk=pk)
-    methods = sorted((run.counts or {}).get("methods", {}).items())
+    labels = dict(Method.choices)
+    methods = [(labels.get(m, m), n) for m, n in sorted((run.counts or {}).get("methods", {}).items())]
     return render(
         request,
         "billing/runs/detail.html",
