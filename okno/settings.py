@@ -251,6 +251,8 @@ OKNO_JOBS_EAGER = env.bool("OKNO_JOBS_EAGER", default=False)
 # Appeals registry
 OKNO_REPEAT_WINDOW_DAYS = env.int("OKNO_REPEAT_WINDOW_DAYS", default=30)
 OKNO_DUE_SOON_HOURS = env.int("OKNO_DUE_SOON_HOURS", default=48)
+# Database connections a billing run uses at once on PostgreSQL (chunks in parallel); 1 on SQLite.
+OKNO_BILLING_WORKERS = env.int("OKNO_BILLING_WORKERS", default=2)
 # Seconds after which each process reloads reference data edited elsewhere (policies, rules, calendar).
 OKNO_REFERENCE_TTL = env.int("OKNO_REFERENCE_TTL", default=60)
 OKNO_COMPANY_NAME = env.str("OKNO_COMPANY_NAME", default="")

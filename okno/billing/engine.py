@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -542,25 +545,40 @@ def _execute(run: BillingRun, progress: ProgressFn | None, chunk: int) -> RunRes
         where, params = _candidates(period, run.branch_id)
         cursor.execute(f"SELECT COUNT(*), MIN(a.id), MAX(a.id) {where}", params)
         count, lo, hi = cursor.fetchone()
-        total.skipped = _already_billed(period, run.branch_id)
-        if count:
-            bounds = list(range(int(lo), int(hi) + 1, chunk))
-            for i, start in enumerate(bounds, start=1):
-                with transaction.atomic():
-                    if _pg():
-                        # Many short statements over a chunk: compiling them (JIT) costs more than it
-                        # saves, and a plan that scans a whole table (readings, ledger) once per chunk is
-                        # what makes a run grow with history; index lookups keep it bounded by the chunk.
-                        cursor.execute("SET LOCAL jit = off")
-                        cursor.execute("SET LOCAL enable_seqscan = off")
-                    _ensure_temp_tables(cursor)
-                    _load_tariffs(cursor, period)
-                    part = _bill_chunk(cursor, run, period, start, start + chunk, cfg)
+    total.skipped = _already_billed(period, run.branch_id)
+    if count:
+        bounds = list(range(int(lo), int(hi) + 1, chunk))
+        lock = threading.Lock()
+        finished = 0
+
+        def bill(start: int) -> None:
+            nonlocal finished
+            with connection.cursor() as raw, transaction.atomic():
+                part = _chunk_in_transaction(_Cursor(raw), run, period, start, start + chunk, cfg)
+                with lock:
                     _merge(total, part)
-                    done = min(100, round(100 * i / len(bounds)))
-                    BillingRun.objects.filter(pk=run.pk).update(progress=done, counts=total.as_dict())
-                if progress is not None:
-                    progress(i, len(bounds), total)
+                    finished += 1
+                    done, counts = min(100, round(100 * finished / len(bounds))), total.as_dict()
+                BillingRun.objects.filter(pk=run.pk).update(progress=done, counts=counts)
+            if progress is not None:
+                with lock:
+                    progress(finished, len(bounds), total)
+
+        workers = _workers(len(bounds))
+        if workers == 1:
+            for start in bounds:
+                bill(start)
+        else:
+            # Each thread has its own connection (Django's are per thread) and its own work tables.
+            def bill_and_close(start: int) -> None:
+                try:
+                    bill(start)
+                finally:
+                    connection.close()
+
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="billing") as pool:
+                for future in [pool.submit(bill_and_close, start) for start in bounds]:
+                    future.result()
     total.penalties = _post_penalties(run)
     BillingRun.objects.filter(pk=run.pk).update(
         status=BillingRun.Status.DONE,
@@ -573,6 +591,28 @@ def _execute(run: BillingRun, progress: ProgressFn | None, chunk: int) -> RunRes
 
     events.publish("billing.run_finished", run_id=run.pk)
     return total
+
+
+def _workers(chunks: int) -> int:
+    """Parallel chunks only on PostgreSQL and outside a caller's transaction (whose uncommitted rows
+    other connections could not see — tests, the simulator)."""
+    if not _pg() or connection.in_atomic_block or chunks < 2:
+        return 1
+    return max(1, min(int(settings.OKNO_BILLING_WORKERS), chunks))
+
+
+def _chunk_in_transaction(
+    cursor: _Cursor, run: BillingRun, period: dt.date, lo: int, hi: int, cfg
+) -> RunResult:
+    if _pg():
+        # Many short statements over a chunk: compiling them (JIT) costs more than it saves, and a plan
+        # that scans a whole table (readings, ledger) once per chunk is what makes a run grow with
+        # history; index lookups keep it bounded by the chunk.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    _ensure_temp_tables(cursor)
+    _load_tariffs(cursor, period)
+    return _bill_chunk(cursor, run, period, lo, hi, cfg)
 
 
 def _already_billed(period: dt.date, branch_id: int | None) -> int:

@@ -277,3 +277,27 @@ def test_chunks_cover_every_account(metered, customers, tariffs):
 
 def test_add_months_helper():
     assert add_months(D(2025, 11, 1), 3) == D(2026, 2, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_chunks_on_postgresql(metered, customers, tariffs, settings):
+    """Outside a transaction on PostgreSQL the chunks run on two connections at once, same result."""
+    from django.db import connection
+
+    settings.OKNO_BILLING_WORKERS = 2
+    other = customers.acc_romashka
+    other.opened_on = D(2025, 1, 1)
+    other.save()
+    BillingProfile.objects.create(account=other, category=tariffs.urban, residents=1)
+    read(metered.meter, D(2025, 2, 1), "1150.0")
+    run = BillingRun.objects.create(period=D(2025, 2, 1))
+    seen: list[int] = []
+    result = execute_run(run, chunk=1, progress=lambda i, n, total: seen.append(i))
+    assert result.accounts == 2 and sorted(seen) == list(range(1, len(seen) + 1))
+    assert charged(metered.account, D(2025, 2, 1)) == 96_450 and charged(other, D(2025, 2, 1)) == 64_300
+    run.refresh_from_db()
+    assert run.status == "done" and run.counts["accounts"] == 2
+    if connection.vendor == "postgresql":
+        from okno.billing.engine import _workers
+
+        assert _workers(5) == 2
