@@ -37,13 +37,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from okno.billing import rules
-from okno.billing.models import BillingRun, BillingSettings, LedgerEntry, Method
+from okno.billing.models import BillingRun, BillingSettings, LedgerEntry
 from okno.billing.periods import month_end
 
 log = logging.getLogger(__name__)
 
 CHUNK = 50_000
-ESTIMATED = (Method.AVERAGE.value, Method.NORM.value)
 
 _TEMP_TABLES = {
     "okno_bill_acc": """
@@ -63,6 +62,8 @@ _TEMP_TABLES = {
     "okno_bill_priced": """
         account_id BIGINT, meter_id BIGINT, method VARCHAR(14), tariff_zones INTEGER, zone INTEGER,
         tier INTEGER, months INTEGER, volume_wh BIGINT, price_e4 BIGINT, amount_kop BIGINT""",
+    "okno_bill_total": """
+        account_id BIGINT PRIMARY KEY, total_wh BIGINT, months INTEGER""",
     "okno_bill_tariff": """
         region VARCHAR(100), category_id BIGINT, zones INTEGER, tariff_id BIGINT,
         limit1 BIGINT, limit2 BIGINT""",
@@ -241,16 +242,6 @@ def _bill_chunk(
     result = RunResult()
     end = month_end(period)
     p_index = period.year * 12 + period.month
-    for name in (
-        "okno_bill_acc",
-        "okno_bill_meter",
-        "okno_bill_read",
-        "okno_bill_calc",
-        "okno_bill_line",
-        "okno_bill_priced",
-    ):
-        cursor.execute(f"DELETE FROM {name}")
-
     where, params = _candidates(period, run.branch_id)
     cursor.execute(
         f"""
@@ -395,12 +386,6 @@ def _bill_chunk(
 
     # Tiers: the account's monthly total (months × limits for a recalculation over several months)
     # is split at the limits; each line takes its share, rounded so the line's tiers add up.
-    cursor.execute(
-        """
-        CREATE TEMPORARY TABLE IF NOT EXISTS okno_bill_total (account_id BIGINT PRIMARY KEY, total_wh BIGINT,
-                                                             months INTEGER)"""
-    )
-    cursor.execute("DELETE FROM okno_bill_total")
     cursor.execute(
         """
         INSERT INTO okno_bill_total (account_id, total_wh, months)
@@ -558,11 +543,12 @@ def _execute(run: BillingRun, progress: ProgressFn | None, chunk: int) -> RunRes
                 with lock:
                     _merge(total, part)
                     finished += 1
-                    done, counts = min(100, round(100 * finished / len(bounds))), total.as_dict()
+                    number = finished  # this chunk's place in the count, whatever the other thread does
+                    done, counts = min(100, round(100 * number / len(bounds))), total.as_dict()
                 BillingRun.objects.filter(pk=run.pk).update(progress=done, counts=counts)
             if progress is not None:
                 with lock:
-                    progress(finished, len(bounds), total)
+                    progress(number, len(bounds), total)
 
         workers = _workers(len(bounds))
         if workers == 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 
@@ -26,3 +27,9 @@ class RestrictedQuerySet(models.QuerySet):
 
 
 RestrictedManager = models.Manager.from_queryset(RestrictedQuerySet)
+
+
+def require_perm(user: Any, perm: str) -> None:
+    """Refuse (403) a page or action to a user without the Okno permission ``perm``."""
+    if not user.has_okno_perm(perm):
+        raise PermissionDenied

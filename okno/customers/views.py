@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from okno.core.access import require_perm
 from okno.core.audit import log_access
 from okno.customers import actions
 from okno.customers.forms import CustomerForm
@@ -17,14 +18,9 @@ from okno.customers.models import Address, Customer
 from okno.customers.queries import search_customers, visible_accounts, visible_history, with_visible_accounts
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_okno_perm(perm):  # type: ignore[union-attr]
-        raise PermissionDenied
-
-
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    _require(request, "customer.view")
+    require_perm(request.user, "customer.view")
     query = request.GET.get("q", "").strip()
     results = search_customers(request.user, query, limit=50) if query else []
     if results:
@@ -43,7 +39,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "customer.view")
+    require_perm(request.user, "customer.view")
     customer = get_object_or_404(
         Customer.objects.restrict(request.user, "view").select_related("branch"), pk=pk
     )
@@ -79,7 +75,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def new(request: HttpRequest) -> HttpResponse:
-    _require(request, "customer.add")
+    require_perm(request.user, "customer.add")
     if request.method == "POST":
         form = CustomerForm(request.POST, user=request.user)
         if form.is_valid():

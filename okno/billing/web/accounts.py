@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from okno.billing.chart import consumption_svg
 from okno.billing.queries import AccountSummary, account_summary, local_today
+from okno.core.access import require_perm
 from okno.core.audit import log_access, log_access_many
 from okno.customers.models import Account
 from okno.customers.numbers import normalize_account_number
@@ -27,11 +27,6 @@ SEARCH_LIMIT = 50
 class CardAction:
     label: str
     url: str
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_okno_perm(perm):  # type: ignore[union-attr]
-        raise PermissionDenied
 
 
 def _visible_accounts(user: object) -> QuerySet[Account]:
@@ -94,7 +89,7 @@ def _as_of(request: HttpRequest, account: Account) -> dt.date:
 
 @login_required
 def account_card(request: HttpRequest, number: str) -> HttpResponse:
-    _require(request, "charge.view")
+    require_perm(request.user, "charge.view")
     account = get_object_or_404(_visible_accounts(request.user), number=normalize_account_number(number))
     log_access(
         actor=request.user,
@@ -126,7 +121,7 @@ def account_card(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def account_search(request: HttpRequest) -> HttpResponse:
     """Find an account by its number: an exact hit opens the card, otherwise numbers starting so."""
-    _require(request, "charge.view")
+    require_perm(request.user, "charge.view")
     query = request.GET.get("q", "").strip()
     number = normalize_account_number(query)
     results: list[Account] = []

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -16,19 +16,15 @@ from django.views.decorators.http import require_POST
 
 from okno.billing import debt
 from okno.billing.models import DebtCase, DebtOrder, rub
+from okno.core.access import require_perm
 from okno.core.errors import Conflict
 
 PAGE = 200
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_okno_perm(perm):  # type: ignore[union-attr]
-        raise PermissionDenied
-
-
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "debtcase.view")
+    require_perm(request.user, "debtcase.view")
     status = request.GET.get("status", "")
     cases = DebtCase.objects.restrict(request.user, "view").select_related("account__customer")
     if status in DebtCase.Status.values:
@@ -50,7 +46,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "debtcase.view")
+    require_perm(request.user, "debtcase.view")
     case = get_object_or_404(
         DebtCase.objects.restrict(request.user, "view").select_related(
             "account__customer", "account__service_point__address"
@@ -75,7 +71,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    _require(request, debt.PERMISSION)
+    require_perm(request.user, debt.PERMISSION)
     order = get_object_or_404(
         DebtOrder.objects.filter(case__in=DebtCase.objects.restrict(request.user, "view")).select_related(
             "case"

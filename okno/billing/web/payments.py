@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -20,32 +20,12 @@ from django.views.decorators.http import require_POST
 from okno.billing import ledger, payments
 from okno.billing.models import PayeeDetails, Payment, PaymentAllocation, PaymentRegistry, rub
 from okno.billing.periods import parse_period
-from okno.core.audit import log_access
+from okno.billing.web.common import account_for
+from okno.core.access import require_perm
 from okno.customers.models import Account
 from okno.customers.numbers import normalize_account_number
 
 MAX_REGISTRY_BYTES = 50 * 1024 * 1024
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_okno_perm(perm):  # type: ignore[union-attr]
-        raise PermissionDenied
-
-
-def _account(request: HttpRequest, number: str) -> Account:
-    account = get_object_or_404(
-        Account.objects.restrict(request.user, "view").select_related(
-            "customer", "service_point__address", "service_point__branch"
-        ),
-        number=normalize_account_number(number),
-    )
-    log_access(
-        actor=request.user,
-        customer_id=account.customer_id,
-        context_name="ui:payments",
-        remote_addr=request.META.get("REMOTE_ADDR") or None,
-    )
-    return account
 
 
 def _with_allocations(qs: QuerySet[Payment]) -> QuerySet[Payment]:
@@ -111,8 +91,8 @@ def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
 
 @login_required
 def cashier(request: HttpRequest, number: str) -> HttpResponse:
-    _require(request, "payment.add")
-    account = _account(request, number)
+    require_perm(request.user, "payment.add")
+    account = account_for(request, number, "ui:payments")
     form = CashierForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -153,7 +133,7 @@ def cashier(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def receipt(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "payment.view")
+    require_perm(request.user, "payment.view")
     payment = get_object_or_404(_with_allocations(Payment.objects.restrict(request.user, "view")), pk=pk)
     account = payment.account
     balance = None
@@ -169,8 +149,8 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def account_payments(request: HttpRequest, number: str) -> HttpResponse:
-    _require(request, "payment.view")
-    account = _account(request, number)
+    require_perm(request.user, "payment.view")
+    account = account_for(request, number, "ui:payments")
     qs = _with_allocations(Payment.objects.restrict(request.user, "view").filter(account=account))
     page = Paginator(qs.order_by("-paid_on", "-id"), 100).get_page(request.GET.get("page"))
     return render(request, "billing/payments/account.html", {"account": account, "page": page})
@@ -181,7 +161,7 @@ def account_payments(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def unidentified(request: HttpRequest) -> HttpResponse:
-    _require(request, "payment.match")
+    require_perm(request.user, "payment.match")
     qs = _with_allocations(
         Payment.objects.restrict(request.user, "view").filter(status=Payment.Status.UNIDENTIFIED)
     ).order_by("paid_on", "id")
@@ -192,7 +172,7 @@ def unidentified(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def match(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "payment.match")
+    require_perm(request.user, "payment.match")
     payment = get_object_or_404(Payment.objects.restrict(request.user, "view"), pk=pk)
     form = MatchForm(request.POST)
     if not form.is_valid():
@@ -220,7 +200,7 @@ def match(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def payment_registry(request: HttpRequest) -> HttpResponse:
-    _require(request, "payment.import")
+    require_perm(request.user, "payment.import")
     form = RegistryForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -256,7 +236,7 @@ def payment_registry(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def payment_registry_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "payment.import")
+    require_perm(request.user, "payment.import")
     registry = get_object_or_404(PaymentRegistry.objects.select_related("imported_by"), pk=pk)
     return render(request, "billing/payments/registry_detail.html", {"registry": registry})
 

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -22,29 +22,9 @@ from django.utils.translation import gettext_lazy
 
 from okno.billing import imports, readings
 from okno.billing.models import Meter, Reading, ReadingImport
-from okno.core.audit import log_access
+from okno.billing.web.common import account_for
+from okno.core.access import require_perm
 from okno.core.errors import Conflict
-from okno.customers.models import Account
-from okno.customers.numbers import normalize_account_number
-
-
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_okno_perm(perm):  # type: ignore[union-attr]
-        raise PermissionDenied
-
-
-def _account(request: HttpRequest, number: str) -> Account:
-    account = get_object_or_404(
-        Account.objects.restrict(request.user, "view").select_related("customer", "service_point__branch"),
-        number=normalize_account_number(number),
-    )
-    log_access(
-        actor=request.user,
-        customer_id=account.customer_id,
-        context_name="ui:readings",
-        remote_addr=request.META.get("REMOTE_ADDR") or None,
-    )
-    return account
 
 
 def _show_errors(form: forms.Form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -89,8 +69,8 @@ class ReadingForm(forms.Form):
 
 @login_required
 def reading_new(request: HttpRequest, number: str) -> HttpResponse:
-    _require(request, "reading.add")
-    account = _account(request, number)
+    require_perm(request.user, "reading.add")
+    account = account_for(request, number, "ui:readings")
     meter = Meter.objects.filter(account=account).exclude(status=Meter.Status.REMOVED).first()
     history = readings.current_readings(account).order_by("-taken_on", "-id")[:24]
     code = 200
@@ -204,8 +184,8 @@ METER_ALIASES = {"values": "initial_readings", "initial_values": "initial_readin
 
 @login_required
 def meter_install(request: HttpRequest, number: str) -> HttpResponse:
-    _require(request, "meter.change")
-    account = _account(request, number)
+    require_perm(request.user, "meter.change")
+    account = account_for(request, number, "ui:readings")
     if request.method == "POST":
         form = InstallForm(request.POST)
         if form.is_valid():
@@ -235,9 +215,9 @@ def meter_install(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def meter_replace(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "meter.change")
-    meter = get_object_or_404(Meter.objects.restrict(request.user, "view"), pk=pk)
-    account = _account(request, Account.objects.get(pk=meter.account_id).number)
+    require_perm(request.user, "meter.change")
+    meter = get_object_or_404(Meter.objects.restrict(request.user, "view").select_related("account"), pk=pk)
+    account = account_for(request, meter.account.number, "ui:readings")
     if request.method == "POST":
         form = ReplaceForm(request.POST)
         if form.is_valid():
@@ -282,7 +262,7 @@ def meter_replace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def readings_held(request: HttpRequest) -> HttpResponse:
-    _require(request, "reading.review")
+    require_perm(request.user, "reading.review")
     held = (
         Reading.objects.restrict(request.user, "view")
         .filter(status=Reading.Status.HELD)
@@ -294,7 +274,7 @@ def readings_held(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reading_review(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reading.review")
+    require_perm(request.user, "reading.review")
     if request.method != "POST":
         return redirect("billing:readings_held")
     reading = get_object_or_404(Reading.objects.restrict(request.user, "view"), pk=pk)
@@ -321,7 +301,7 @@ class CorrectForm(forms.Form):
 
 @login_required
 def reading_correct(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reading.review")
+    require_perm(request.user, "reading.review")
     reading = get_object_or_404(
         Reading.objects.restrict(request.user, "view").select_related("account", "meter"), pk=pk
     )
@@ -369,7 +349,7 @@ class ImportForm(forms.Form):
 
 @login_required
 def reading_import(request: HttpRequest) -> HttpResponse:
-    _require(request, "reading.import")
+    require_perm(request.user, "reading.import")
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -396,7 +376,7 @@ def reading_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reading_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "reading.import")
+    require_perm(request.user, "reading.import")
     imp = get_object_or_404(ReadingImport, pk=pk)
     return render(request, "billing/readings/import_detail.html", {"imp": imp})
 

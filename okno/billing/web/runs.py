@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -14,18 +14,14 @@ from django.utils.translation import gettext as _
 from okno.billing import runs
 from okno.billing.models import BillingRun, Method
 from okno.billing.periods import add_months, month_start, parse_period
+from okno.core.access import require_perm
 from okno.core.errors import Conflict
 from okno.org.models import Branch
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_okno_perm(perm):  # type: ignore[union-attr]
-        raise PermissionDenied
-
-
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
-    _require(request, "charge.view")
+    require_perm(request.user, "charge.view")
     user = request.user
     errors: dict[str, list[str]] = {}
     default_period = add_months(month_start(timezone.localdate()), -1)
@@ -35,7 +31,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     }
     branches = Branch.objects.restrict(user, "view").order_by("name")
     if request.method == "POST":
-        _require(request, "billingrun.add")
+        require_perm(request.user, "billingrun.add")
         branch = None
         if form["branch"]:
             branch = branches.filter(pk=form["branch"]).first() if form["branch"].isdigit() else None
@@ -68,7 +64,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, "charge.view")
+    require_perm(request.user, "charge.view")
     run = get_object_or_404(BillingRun.objects.restrict(request.user, "view").select_related("branch"), pk=pk)
     labels = dict(Method.choices)
     methods = [(labels.get(m, m), n) for m, n in sorted((run.counts or {}).get("methods", {}).items())]
