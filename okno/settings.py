@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "okno.appeals",
     "okno.analytics",
     "okno.billing",
+    "okno.outages",
+    "okno.notify",
 ]
 
 MIDDLEWARE = [
@@ -265,3 +267,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Notification transports (okno.notify.transports) ---
+# Each channel uses its provider when one is configured here. Otherwise development and tests use a
+# simulated transport that still encodes, encrypts and signs what it would send and records it (in memory
+# and, outside tests, as JSON lines under NOTIFY_OUTBOX_DIR); production fails such notices for good with
+# "channel not configured" unless NOTIFY_SIMULATE_UNCONFIGURED is set. See docs/notify/transports.md.
+NOTIFY_EMAIL_FROM = env.str("NOTIFY_EMAIL_FROM", default=DEFAULT_FROM_EMAIL)
+NOTIFY_EMAIL_MESSAGE_ID_DOMAIN = env.str("NOTIFY_EMAIL_MESSAGE_ID_DOMAIN", default="")
+NOTIFY_SMPP_HOST = env.str("NOTIFY_SMPP_HOST", default="")
+NOTIFY_SMPP_PORT = env.int("NOTIFY_SMPP_PORT", default=2775)
+NOTIFY_SMPP_SYSTEM_ID = env.str("NOTIFY_SMPP_SYSTEM_ID", default="okno")
+NOTIFY_SMPP_PASSWORD = _secret("NOTIFY_SMPP_PASSWORD", "") or ""
+NOTIFY_SMPP_SYSTEM_TYPE = env.str("NOTIFY_SMPP_SYSTEM_TYPE", default="")
+NOTIFY_SMPP_SOURCE_ADDR = env.str("NOTIFY_SMPP_SOURCE_ADDR", default="Okno")
+NOTIFY_SMPP_BIND = env.str("NOTIFY_SMPP_BIND", default="transceiver")
+if NOTIFY_SMPP_BIND not in {"transceiver", "transmitter"}:
+    raise ImproperlyConfigured(f"NOTIFY_SMPP_BIND must be transceiver or transmitter, not {NOTIFY_SMPP_BIND!r}")
+NOTIFY_SMPP_TIMEOUT = env.float("NOTIFY_SMPP_TIMEOUT", default=10.0)
+NOTIFY_SMPP_ENQUIRE_LINK_INTERVAL = env.float("NOTIFY_SMPP_ENQUIRE_LINK_INTERVAL", default=30.0)
+NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY = _secret("NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY", "") or ""
+NOTIFY_WEBPUSH_SUBJECT = env.str("NOTIFY_WEBPUSH_SUBJECT", default="mailto:noreply@okno.local")
+NOTIFY_WEBPUSH_TTL = env.int("NOTIFY_WEBPUSH_TTL", default=86400)
+NOTIFY_WEBPUSH_TIMEOUT = env.float("NOTIFY_WEBPUSH_TIMEOUT", default=10.0)
+NOTIFY_MESSENGER_ADAPTER = env.str("NOTIFY_MESSENGER_ADAPTER", default="webhook")  # or a dotted class path
+NOTIFY_MESSENGER_WEBHOOK_URL = env.str("NOTIFY_MESSENGER_WEBHOOK_URL", default="")
+NOTIFY_MESSENGER_SECRET = _secret("NOTIFY_MESSENGER_SECRET", "") or ""
+NOTIFY_MESSENGER_TIMEOUT = env.float("NOTIFY_MESSENGER_TIMEOUT", default=10.0)
+NOTIFY_SIMULATE_UNCONFIGURED = env.bool("NOTIFY_SIMULATE_UNCONFIGURED", default=not PRODUCTION)
+NOTIFY_OUTBOX_DIR = env.str("NOTIFY_OUTBOX_DIR", default="" if OKNO_ENV == "test" else str(VAR_DIR / "outbox"))

@@ -147,6 +147,7 @@ def org(reference_data):
         ),
         branch_head_a=_user("branch_head_a", "branch_head", branches=[a], last_name="Морозов"),
         operator_b=_user("operator_b", "operator", branches=[b], last_name="Новикова"),
+        dispatcher_a=_user("dispatcher_a", "dispatcher", branches=[a], last_name="Диспетчеров"),
         quality=_user("quality", "quality_manager", all_branches=True, last_name="Козлова"),
         security=_user("security", "security_officer", all_branches=True, last_name="Соколов"),
         admin=_user("admin", "administrator", all_branches=True, last_name="Админов"),

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class Role(models.TextChoices):
     OPERATOR = "operator", _("Operator")
     SPECIALIST = "specialist", _("Specialist")
+    DISPATCHER = "dispatcher", _("Dispatcher")
     HEAD_OF_DEPARTMENT = "head_of_department", _("Head of department")
     BRANCH_HEAD = "branch_head", _("Branch head")
     QUALITY_MANAGER = "quality_manager", _("Quality manager")

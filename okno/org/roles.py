@@ -25,6 +25,10 @@ _VIEW_CORE = {
     "invoice.view",
     "debtcase.view",
     "billingrun.view",
+    # outages and notifications
+    "outage.view",
+    "gridnode.view",
+    "notice.view",
 }
 # Operators and specialists route appeals themselves ("not ours — to the metering department");
 # extending deadlines and cancelling stay with the heads.
@@ -56,17 +60,31 @@ _BILLING = {
     "invoice.add",
     "debtcase.change",
 }
+# Dispatchers register and restore outages, keep the topology and speak to local authorities.
+_DISPATCH = {
+    "outage.add",
+    "outage.change",
+    "gridnode.change",
+    "gridnode.import",
+    "announcement.change",
+    "localauthority.change",
+    "incident.change",
+    "subscription.change",
+}
 _AUDIT = {"changelog.view", "accesslog.view"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OPERATOR: frozenset(_VIEW_CORE | _WORK | {"appeal.feedback"}),
     Role.SPECIALIST: frozenset(_VIEW_CORE | _WORK),
+    Role.DISPATCHER: frozenset(_VIEW_CORE | _WORK | _DISPATCH | {"report.view"}),
     Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING),
-    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING),
+    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH),
     Role.QUALITY_MANAGER: frozenset(_VIEW_CORE | {"report.view", "appeal.feedback"}),
     Role.SECURITY_OFFICER: frozenset(
         _AUDIT | {"customer.view", "account.view", "branch.view", "department.view"}
     ),
-    Role.ADMINISTRATOR: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING | _AUDIT | {"refdata.change"}),
-    Role.SYSTEM: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING),
+    Role.ADMINISTRATOR: frozenset(
+        _VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH | _AUDIT | {"refdata.change"}
+    ),
+    Role.SYSTEM: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH),
 }

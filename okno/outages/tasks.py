@@ -1,0 +1,78 @@
+"""Jobs of the outages capability: notice fan-out and the minute tick for planned works."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from okno.core.jobs import job
+from okno.org.models import system_actor
+from okno.outages.choices import OutageEventType, OutageKind, OutageStatus
+from okno.outages.models import Outage, OutageEvent
+
+# Planned works are announced again on their day, from this local hour (or at once if published later).
+DAY_NOTICE_HOUR = 7
+
+
+@job("outages.fanout", max_attempts=5)
+def fanout(
+    outage_id: int, template: str, event_key: str, node_ids: list[int] | None = None
+) -> dict[str, Any]:
+    from okno.outages.actions import record_event
+    from okno.outages.fanout import plan_outage_notices
+
+    outage = Outage.objects.select_related("node", "branch").get(pk=outage_id)
+    counts = plan_outage_notices(outage, template, event_key, node_ids)
+    record_event(outage, OutageEventType.NOTICE, system_actor("outages"), None, template=template, **counts)
+    return counts
+
+
+@job("outages.tick", every=dt.timedelta(minutes=1))
+def tick(now: str | None = None) -> dict[str, Any]:
+    """Start planned works whose time has come, and send the on-the-day notices of today's works."""
+    from okno.outages import actions
+
+    moment = dt.datetime.fromisoformat(now) if now else timezone.now()
+    actor = system_actor("outages")
+    started = 0
+    for outage in Outage.objects.filter(
+        kind=OutageKind.PLANNED, status=OutageStatus.SCHEDULED, planned_start__lte=moment
+    ).select_related("branch"):
+        actions.start_planned(outage, actor=actor, at=outage.planned_start)
+        started += 1
+    day_notices = 0
+    upcoming = Outage.objects.filter(
+        kind=OutageKind.PLANNED,
+        status=OutageStatus.SCHEDULED,
+        planned_start__gt=moment,
+        planned_start__lte=moment + dt.timedelta(hours=24),
+    ).select_related("branch", "node")
+    for outage in upcoming:
+        local_now = timezone.localtime(moment, outage.branch.tz)
+        local_start = timezone.localtime(outage.planned_start, outage.branch.tz)
+        if local_start.date() != local_now.date() or local_now.hour < DAY_NOTICE_HOUR:
+            continue
+        already = OutageEvent.objects.filter(
+            outage=outage, type=OutageEventType.NOTICE, payload__template="outage_planned_today"
+        ).exists()
+        if already:
+            continue
+        from okno.core import jobs
+        from okno.outages.actions import record_event
+
+        with transaction.atomic():
+            # The marker makes the next minute's tick skip it; the job plans the notices.
+            record_event(
+                outage, OutageEventType.NOTICE, actor, moment, template="outage_planned_today", queued=True
+            )
+            jobs.enqueue(
+                "outages.fanout",
+                outage_id=outage.pk,
+                template="outage_planned_today",
+                event_key=f"outage:{outage.pk}:today",
+            )
+        day_notices += 1
+    return {"started": started, "day_notices": day_notices}
