@@ -15,6 +15,8 @@ v1_patterns = [
     path("", include("okno.customers.api.urls")),
     path("", include("okno.org.api.urls")),
     path("", include("okno.billing.api.urls")),
+    path("", include("okno.outages.api.urls")),
+    path("", include("okno.notify.api.urls")),
     *audit.urls,
 ]
 

@@ -242,6 +242,13 @@ SPECTACULAR_SETTINGS = {
         "ContactKindEnum": "okno.customers.choices.ContactKind",
         "ContactEventKindEnum": "okno.customers.choices.ContactEventKind",
         "ChangeActionEnum": "okno.core.models.ChangeLog.Action",
+        "NodeKindEnum": "okno.outages.choices.NodeKind",
+        "OutageKindEnum": "okno.outages.choices.OutageKind",
+        "OutageStatusEnum": "okno.outages.choices.OutageStatus",
+        "CauseEnum": "okno.outages.choices.Cause",
+        "NoticeChannelEnum": "okno.notify.choices.Channel",
+        "NoticeStatusEnum": "okno.notify.choices.NoticeStatus",
+        "NoticeLanguageEnum": "okno.notify.choices.Language",
     },
 }
 
@@ -258,6 +265,13 @@ OKNO_BILLING_WORKERS = env.int("OKNO_BILLING_WORKERS", default=2)
 # Seconds after which each process reloads reference data edited elsewhere (policies, rules, calendar).
 OKNO_REFERENCE_TTL = env.int("OKNO_REFERENCE_TTL", default=60)
 OKNO_COMPANY_NAME = env.str("OKNO_COMPANY_NAME", default="")
+# The address the public reaches this installation at: the base of links in e-mails and SMS
+# (unsubscribe, confirmation).
+OKNO_PUBLIC_URL = env.str("OKNO_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Outages: seconds a process keeps the picture of nodes that are off (the address lookup reads it), and
+# the street directory the lookup matches typed addresses against.
+OKNO_OUTAGE_LOOKUP_TTL = env.float("OKNO_OUTAGE_LOOKUP_TTL", default=5.0)
+OKNO_ADDRESS_DIRECTORY_TTL = env.float("OKNO_ADDRESS_DIRECTORY_TTL", default=3600.0)
 
 LOGGING = {
     "version": 1,
@@ -283,16 +297,24 @@ NOTIFY_SMPP_SYSTEM_TYPE = env.str("NOTIFY_SMPP_SYSTEM_TYPE", default="")
 NOTIFY_SMPP_SOURCE_ADDR = env.str("NOTIFY_SMPP_SOURCE_ADDR", default="Okno")
 NOTIFY_SMPP_BIND = env.str("NOTIFY_SMPP_BIND", default="transceiver")
 if NOTIFY_SMPP_BIND not in {"transceiver", "transmitter"}:
-    raise ImproperlyConfigured(f"NOTIFY_SMPP_BIND must be transceiver or transmitter, not {NOTIFY_SMPP_BIND!r}")
+    raise ImproperlyConfigured(
+        f"NOTIFY_SMPP_BIND must be transceiver or transmitter, not {NOTIFY_SMPP_BIND!r}"
+    )
 NOTIFY_SMPP_TIMEOUT = env.float("NOTIFY_SMPP_TIMEOUT", default=10.0)
 NOTIFY_SMPP_ENQUIRE_LINK_INTERVAL = env.float("NOTIFY_SMPP_ENQUIRE_LINK_INTERVAL", default=30.0)
 NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY = _secret("NOTIFY_WEBPUSH_VAPID_PRIVATE_KEY", "") or ""
 NOTIFY_WEBPUSH_SUBJECT = env.str("NOTIFY_WEBPUSH_SUBJECT", default="mailto:noreply@okno.local")
 NOTIFY_WEBPUSH_TTL = env.int("NOTIFY_WEBPUSH_TTL", default=86400)
 NOTIFY_WEBPUSH_TIMEOUT = env.float("NOTIFY_WEBPUSH_TIMEOUT", default=10.0)
+# Subscriptions come from the public site: in production refuse endpoints in private networks (SSRF).
+NOTIFY_WEBPUSH_ALLOW_PRIVATE_ENDPOINTS = env.bool(
+    "NOTIFY_WEBPUSH_ALLOW_PRIVATE_ENDPOINTS", default=not PRODUCTION
+)
 NOTIFY_MESSENGER_ADAPTER = env.str("NOTIFY_MESSENGER_ADAPTER", default="webhook")  # or a dotted class path
 NOTIFY_MESSENGER_WEBHOOK_URL = env.str("NOTIFY_MESSENGER_WEBHOOK_URL", default="")
 NOTIFY_MESSENGER_SECRET = _secret("NOTIFY_MESSENGER_SECRET", "") or ""
 NOTIFY_MESSENGER_TIMEOUT = env.float("NOTIFY_MESSENGER_TIMEOUT", default=10.0)
 NOTIFY_SIMULATE_UNCONFIGURED = env.bool("NOTIFY_SIMULATE_UNCONFIGURED", default=not PRODUCTION)
-NOTIFY_OUTBOX_DIR = env.str("NOTIFY_OUTBOX_DIR", default="" if OKNO_ENV == "test" else str(VAR_DIR / "outbox"))
+NOTIFY_OUTBOX_DIR = env.str(
+    "NOTIFY_OUTBOX_DIR", default="" if OKNO_ENV == "test" else str(VAR_DIR / "outbox")
+)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("outages/", include("okno.outages.public.urls")),
     path("", include("okno.web_urls")),
     path("api/", include("okno.api_urls")),
     path("open311/v2/", include("okno.appeals.open311.urls")),

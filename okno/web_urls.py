@@ -7,6 +7,8 @@ urlpatterns = [
     path("customers/", include("okno.customers.urls")),
     path("audit/", include("okno.core.urls")),
     path("billing/", include("okno.billing.urls")),
+    path("dispatch/", include("okno.outages.urls")),
+    path("notify/", include("okno.notify.urls")),
 ]
 
 try:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from okno.appeals.models import (
@@ -35,6 +35,7 @@ from okno.customers.models import (
 )
 from okno.demo.appeals import build_appeals
 from okno.demo.billing import BILLING_MODELS, BillingSeed, build_billing
+from okno.demo.grid import GridSeed, build_grid, grid_models
 from okno.demo.org import DEMO_PASSWORD, build_org
 from okno.demo.people import build_people
 from okno.demo.writer import bulk_load, pipeline, reset_sequences
@@ -86,6 +87,7 @@ class SeedResult:
     stat_rows: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     billing: BillingSeed | None = None
+    grid: GridSeed | None = None
 
 
 def has_business_data() -> bool:
@@ -94,17 +96,16 @@ def has_business_data() -> bool:
 
 def wipe() -> None:
     """Delete the business data (customers, appeals, billing, organisation, staff); reference data stays."""
+    business: list[type[models.Model]] = [*grid_models(), *BILLING_MODELS, *BULK_MODELS]
     if connection.vendor == "postgresql":
-        tables = ", ".join(
-            connection.ops.quote_name(m._meta.db_table) for m in [*BILLING_MODELS, *BULK_MODELS]
-        )
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in business)
         with connection.cursor() as cursor:
             # Pending foreign-key checks (rows written earlier in this transaction) would block TRUNCATE.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables} CASCADE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     else:
-        for model in [*BILLING_MODELS, *BULK_MODELS]:
+        for model in business:
             model._default_manager.all()._raw_delete(connection.alias)
     User.objects.filter(is_system=False).delete()
     Department.objects.update(parent=None, head=None)
@@ -122,9 +123,11 @@ def seed(
     progress: Callable[[str], None] | None = None,
     anchor: dt.datetime | None = None,
     billing_months: int = 0,
+    grid: bool = True,
 ) -> SeedResult:
     """Build the demo company. ``anchor`` (default: today's midnight UTC) ends the year of appeals;
-    ``billing_months`` complete months before it are metered, billed and paid (:mod:`okno.demo.billing`)."""
+    ``billing_months`` complete months before it are metered, billed and paid (:mod:`okno.demo.billing`);
+    ``grid`` adds the topology, a year of outages, the live ones and subscriptions (:mod:`okno.demo.grid`)."""
     say = progress or (lambda message: None)
     started = time.monotonic()
     rng = random.Random(seed)
@@ -165,6 +168,10 @@ def seed(
                 cashier=User.objects.filter(pk=org.demo_operator_id).first(),
                 say=say,
             )
+        grid_seed = None
+        if grid:
+            grid_seed = build_grid(seed=seed, anchor=anchor, actor=actor, say=say)
+            org.logins.extend(grid_seed.logins)
         out = SeedResult(
             accounts=accounts,
             customers=people.customers,
@@ -174,6 +181,7 @@ def seed(
             logins=org.logins,
             stat_rows=stat_rows,
             billing=billing,
+            grid=grid_seed,
         )
         ChangeLog.objects.create(
             action=ChangeLog.Action.CREATE,
@@ -186,6 +194,7 @@ def seed(
                 "appeals": result.count,
                 "reset": reset,
                 "billing_months": billing_months,
+                "grid": grid,
                 "counters": {str(k): v for k, v in result.counters.items()},
             },
             actor=actor,
@@ -197,5 +206,6 @@ def seed(
         "appeals": t_appeals,
         "stats": t_stats,
         "billing": billing.seconds if billing is not None else 0.0,
+        "grid": grid_seed.seconds if grid_seed is not None else 0.0,
     }
     return out

@@ -99,6 +99,22 @@ def _count_customers(nodes: Iterable[GridNode]) -> int:
     return topology.service_points_under(list(nodes)).count()
 
 
+def _newly_off(node: GridNode) -> int:
+    """Customers a node cuts off that are not off already (a substation under it out in another step):
+    nobody is interrupted twice at once, so the reliability indices do not count them twice."""
+    already = GridNode.objects.filter(
+        pk__in=OutageNode.objects.filter(
+            restored_at__isnull=True,
+            off_at__isnull=False,
+            outage__status__in=list(OFF_STATUSES),
+            node__path__startswith=node.path,
+        )
+        .exclude(node_id=node.pk)
+        .values("node_id")
+    )
+    return topology.service_points_under([node], exclude=list(already)).count()
+
+
 def _covering(node: GridNode, statuses: Iterable[str], exclude: int | None = None) -> Outage | None:
     """An outage in ``statuses`` whose switched-off nodes include ``node`` or a node above it."""
     ancestors = node.ancestor_ids() or [node.pk]
@@ -210,10 +226,9 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def _switch_off(outage: Outage, nodes: list[GridNode], at: dt.datetime) -> None:
-    rows = []
-    for n in nodes:
-        rows.append(OutageNode(outage=outage, node=n, off_at=at, customers=_count_customers([n])))
-    OutageNode.objects.bulk_create(rows)
+    # Deepest first, so a node above another of the same outage does not count its customers again.
+    for n in sorted(nodes, key=lambda node: -node.depth):
+        OutageNode.objects.create(outage=outage, node=n, off_at=at, customers=_newly_off(n))
     outage.customers_affected = _count_customers(nodes)
 
 
@@ -288,7 +303,7 @@ def add_node(outage: Outage, *, node: GridNode, actor: Any, at: dt.datetime | No
             raise Conflict(
                 _("Node %(node)s is already off in outage %(n)s.") % {"node": node.code, "n": other.number}
             )
-        OutageNode.objects.create(outage=outage, node=node, off_at=at, customers=_count_customers([node]))
+        OutageNode.objects.create(outage=outage, node=node, off_at=at, customers=_newly_off(node))
         open_nodes = GridNode.objects.filter(
             pk__in=outage.nodes.filter(restored_at__isnull=True).values("node_id")
         )
@@ -504,11 +519,11 @@ def schedule_planned(
             .filter(
                 kind=OutageKind.PLANNED,
                 status__in=(OutageStatus.SCHEDULED, OutageStatus.ACTIVE),
-                nodes__node__in=nodes,
+                pk__in=OutageNode.objects.filter(node__in=nodes).values("outage_id"),
                 planned_start__lt=planned_end,
                 planned_end__gt=planned_start,
             )
-            .distinct()
+            .order_by("planned_start")
             .first()
         )
         if overlapping is not None:

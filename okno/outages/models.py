@@ -162,7 +162,13 @@ class GridNode(models.Model):
         if self.parent_id is not None:
             if self.pk is not None and self.parent_id == self.pk:
                 raise ValidationError({"parent": _("A node cannot be fed from itself.")})
-            parent_kind = GridNode.objects.filter(pk=self.parent_id).values_list("kind", flat=True).first()
+            parent = GridNode.objects.filter(pk=self.parent_id).values_list("kind", "path").first()
+            parent_kind, parent_path = parent if parent is not None else (None, "")
+            own_path = (
+                GridNode.objects.filter(pk=self.pk).values_list("path", flat=True).first() if self.pk else ""
+            )
+            if own_path and parent_path.startswith(own_path):
+                raise ValidationError({"parent": _("A node cannot be fed from its own subtree.")})
         errors = self.invariant_errors(
             kind=self.kind,
             parent_kind=parent_kind,

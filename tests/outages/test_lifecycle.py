@@ -230,3 +230,15 @@ def test_stale_version_is_a_conflict(grid, org):
             actor=org.dispatcher_a,
             expected_version=outage.version,
         )
+
+
+def test_customers_already_off_are_not_counted_again(grid, org):
+    small = actions.register_unplanned(node=grid.tp11, actor=org.dispatcher_a)
+    assert small.nodes.get().customers == 5
+    # The feeder trips while ТП-11 is still out: only ТП-12's four customers lose power now.
+    big = actions.register_unplanned(node=grid.f1, actor=org.dispatcher_a)
+    assert big.nodes.get().customers == 4
+    assert big.customers_affected == 9
+    one = actions.register_unplanned(node=grid.tp21, actor=org.dispatcher_a)
+    actions.add_node(one, node=grid.f2, actor=org.dispatcher_a)
+    assert sorted(one.nodes.values_list("customers", flat=True)) == [0, 4]

@@ -35,6 +35,11 @@ class Command(BaseCommand):
             "--no-billing", action="store_true", help="No meters, readings, charges or payments"
         )
         parser.add_argument(
+            "--no-grid",
+            action="store_true",
+            help="No grid topology, outages, local authorities or subscriptions",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Do nothing (and succeed) when business data already exists",
@@ -63,6 +68,7 @@ class Command(BaseCommand):
                 reset=options["reset"],
                 progress=progress,
                 billing_months=0 if options["no_billing"] else options["billing_months"],
+                grid=not options["no_grid"],
             )
         except DataExists as exc:
             raise CommandError(

@@ -1,0 +1,12 @@
+"""Public routes (no login) under ``/outages/``: the page and its feeds (namespace ``outages_public``)."""
+
+from django.urls import path
+
+from okno.outages.public import views
+
+app_name = "outages_public"
+urlpatterns = [
+    path("", views.outage_page, name="page"),
+    path("feed.json", views.feed_json, name="feed_json"),
+    path("feed.rss", views.feed_rss, name="feed_rss"),
+]
