@@ -225,7 +225,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Okno API",
     "DESCRIPTION": "Single-window appeals registry, metering and billing of an electric utility.",
-    "VERSION": "1.1.0",
+    "VERSION": "1.2.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, so the schema has no colliding enums.

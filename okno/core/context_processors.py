@@ -17,6 +17,7 @@ def okno(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     return {
         "OKNO_COMPANY_NAME": settings.OKNO_COMPANY_NAME,
+        "okno_production": settings.PRODUCTION,
         "okno_company": SimpleLazyObject(_company),
         "okno_perms": user.permissions()
         if user is not None and user.is_authenticated and hasattr(user, "permissions")

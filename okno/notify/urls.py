@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from okno.notify import views
+from okno.notify import outbox, views
 
 app_name = "notify"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("customers/<int:pk>/", views.customer_subscriptions, name="customer_subscriptions"),
     path("log/", views.delivery_log, name="log"),
+    path("outbox/", outbox.outbox, name="outbox"),
 ]
