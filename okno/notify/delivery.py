@@ -39,7 +39,7 @@ from okno.customers.choices import ContactEventKind
 from okno.customers.models import ContactEvent
 from okno.notify.choices import DUE_STATUSES, AttemptResult, Channel, NoticeStatus, SkipReason
 from okno.notify.models import Notice, NoticeAttempt, NoticeReceipt, NotifySettings
-from okno.notify.quiet import zone
+from okno.notify.quiet import send_time, zone
 from okno.notify.texts import TemplateCache, public_url, render
 from okno.notify.transports.base import Message, SendResult, Transport, TransportError
 from okno.org.models import Branch
@@ -68,6 +68,10 @@ TransportSource = Mapping[str, Transport] | Callable[[str], Transport]
 _receipts: ContextVar[list[tuple[str, str, str, dt.datetime]] | None] = ContextVar(
     "notify_receipts", default=None
 )
+
+
+# A delivery receipt arrives within hours; SMSCs keep trying an absent phone for up to a few days.
+RECEIPT_WINDOW = dt.timedelta(days=7)
 
 
 def backoff(attempt: int) -> dt.timedelta:
@@ -188,6 +192,35 @@ def build_message(notice: Notice, tz_name: str, cache: TemplateCache) -> Message
 Outcome = tuple[Notice, Message | None, SendResult]
 
 
+def _retry_at(notice: Notice, now: dt.datetime) -> dt.datetime:
+    """The next try after the backoff, moved past the quiet hours for a non-emergency SMS."""
+    due = now + backoff(notice.attempts)
+    policy = NotifySettings.current()
+    branch = (
+        Branch.objects.filter(pk=notice.branch_id).values_list("timezone", flat=True).first()
+        if notice.branch_id
+        else None
+    )
+    later = send_time(
+        due,
+        zone(branch or settings.TIME_ZONE),
+        channel=notice.channel,
+        emergency=notice.event.emergency,
+        start=policy.quiet_start,
+        end=policy.quiet_end,
+    )
+    return later or due
+
+
+def _consent_withdrawn(notice: Notice) -> bool:
+    """A subscriber's consent for the channel withdrawn since planning (planning checked it then)."""
+    if notice.subscription_id is None or notice.customer_id is None:
+        return False
+    from okno.notify.planning import consents_of
+
+    return notice.channel not in consents_of([notice.customer_id]).get(notice.customer_id, set())
+
+
 def _classify(notice: Notice, result: SendResult, max_attempts: int) -> str:
     if result.ok:
         return AttemptResult.SENT
@@ -228,7 +261,7 @@ def record_outcomes(outcomes: list[Outcome], max_attempts: int, now: dt.datetime
                 notice.status, notice.sent_at = NoticeStatus.SENT, now
                 notice.provider_id = result.provider_id[:100]
             elif outcome == AttemptResult.RETRY:
-                notice.status, notice.due_at = NoticeStatus.QUEUED, now + backoff(notice.attempts)
+                notice.status, notice.due_at = NoticeStatus.QUEUED, _retry_at(notice, now)
             else:
                 notice.status = NoticeStatus.FAILED
             changed.append(notice)
@@ -301,6 +334,12 @@ def send_notice(
     sub = notice.subscription
     if sub is not None and not sub.active:
         _skip_unsubscribed(notice)
+        return None
+    if sub is not None and sub.customer_id is not None and _consent_withdrawn(notice):
+        with transaction.atomic():
+            Notice.objects.filter(pk=notice.pk, status=NoticeStatus.SENDING).update(
+                status=NoticeStatus.SKIPPED, skip_reason=SkipReason.NO_CONSENT, attempts=F("attempts") - 1
+            )
         return None
     tz_name = tz_names.get(notice.branch_id) or tz_names.get(notice.event.branch_id) or settings.TIME_ZONE
     message: Message | None = None
@@ -381,9 +420,12 @@ def deliver_due(
 
 def _apply_receipt(provider_id: str, status: str, error: str, at: dt.datetime) -> bool:
     return bool(
+        # Providers reuse message ids over time (an SMSC restarted): only a notice sent lately takes the
+        # receipt (a later receipt of the same message may still correct an earlier one).
         Notice.objects.filter(
             provider_id=provider_id,
             status__in=(NoticeStatus.SENT, NoticeStatus.DELIVERED, NoticeStatus.UNDELIVERABLE),
+            sent_at__gte=at - RECEIPT_WINDOW,
         ).update(status=status, delivered_at=at, last_error=error[:500])
     )
 

@@ -376,3 +376,68 @@ def notify_direct(
         if counts["planned"]:
             enqueue("notify.deliver")
     return counts
+
+
+def notify_customer(
+    event_key: str,
+    template: str,
+    *,
+    channel: str,
+    contact: str,
+    context: dict,
+    customer_id: int | None = None,
+    language: str = "ru",
+    emergency: bool = False,
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    """One notice about an event to one person who asked about it (a "no power" report's author).
+
+    Answering a person's own appeal needs no subscription or marketing consent (the appeal is the
+    request), but it is still one message per person per event — a subscriber who also reported hears
+    once — and a non-emergency SMS still waits for the end of the quiet hours in the branch's zone.
+    The notice carries the customer, so its delivery is written to their contact history.
+    """
+    counts = empty_counts()
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    contact = normalize_phone(contact) if channel == Channel.SMS else contact.strip()
+    if channel == Channel.EMAIL:
+        contact = contact.lower()
+    if not contact:
+        return counts
+    now = now or timezone.now()
+    policy = NotifySettings.current()
+    with transaction.atomic():
+        event = _lock_event(event_key, template, context, emergency)
+        key = f"c:{customer_id}" if customer_id else f"{channel}:{contact}"
+        taken = Notice.objects.filter(event=event).filter(Q(dedup_key=key) | Q(recipient=contact)).exists()
+        if taken:
+            counts["duplicates"] += 1
+            return counts
+        tz_name = (
+            Branch.objects.filter(pk=event.branch_id).values_list("timezone", flat=True).first()
+            if event.branch_id
+            else None
+        )
+        later = send_time(
+            now,
+            zone(tz_name or settings.TIME_ZONE),
+            channel=channel,
+            emergency=emergency,
+            start=policy.quiet_start,
+            end=policy.quiet_end,
+        )
+        status, due = (NoticeStatus.SCHEDULED, later) if later is not None else (NoticeStatus.QUEUED, now)
+        lang = language if language in ("ru", "en") else "ru"
+        _insert(
+            [
+                (event.pk, key, channel, contact, lang, customer_id, None, event.branch_id, status)
+                + ("", due, 0, "", "", "", "", now)
+            ]
+        )
+        counts["planned"] += 1
+        if later is not None:
+            counts["deferred_quiet"] += 1
+        else:
+            enqueue("notify.deliver")
+    return counts

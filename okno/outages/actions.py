@@ -37,6 +37,7 @@ from okno.outages.models import (
 
 # How far ahead an ETR may be set (a typo of a year is refused, a long repair is not).
 MAX_ETR_AHEAD = dt.timedelta(days=14)
+MAX_CREWS = 500
 # A planned outage may last at most this long (longer works are split into several outages).
 MAX_PLANNED = dt.timedelta(days=7)
 
@@ -177,6 +178,8 @@ def register_unplanned(
         errors["started_at"] = [_("An unplanned outage cannot start in the future.")]
     if cause not in Cause.values:
         errors["cause"] = [_("Unknown cause code “%(c)s”.") % {"c": cause}]
+    if not 0 <= crews <= MAX_CREWS:
+        errors["crews"] = [_("Enter a number of crews from 0 to 500.")]
     try:
         _check_etr(etr, now)
     except ValidationError as exc:
@@ -267,6 +270,8 @@ def confirm(
     """The dispatcher confirms a proposed outage: it goes off from the first report's time."""
     now = timezone.now()
     _check_etr(etr, now)
+    if started_at is not None and started_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"started_at": [_("An unplanned outage cannot start in the future.")]})
     with transaction.atomic(), acting_as(actor):
         outage = _lock(outage, expected_version)
         if outage.status != OutageStatus.PROPOSED:
@@ -298,6 +303,8 @@ def add_node(outage: Outage, *, node: GridNode, actor: Any, at: dt.datetime | No
         outage = _lock(outage)
         if outage.status not in OFF_STATUSES:
             raise Conflict(_("Nodes are added only to an outage that is on."))
+        if at > timezone.now() + dt.timedelta(minutes=5) or (outage.started_at and at < outage.started_at):
+            raise ValidationError({"at": [_("The node goes off between the outage's start and now.")]})
         other = _covering(node, OFF_STATUSES)
         if other is not None:
             raise Conflict(
@@ -364,7 +371,7 @@ def change_etr(
 
 
 def set_crews(outage: Outage, *, crews: int, actor: Any, note: str = "") -> Outage:
-    if crews < 0 or crews > 500:
+    if not 0 <= crews <= MAX_CREWS:
         raise ValidationError({"crews": [_("Enter a number of crews from 0 to 500.")]})
     with transaction.atomic(), acting_as(actor):
         outage = _lock(outage)
@@ -401,7 +408,9 @@ def restore_nodes(
         unknown = wanted - open_ids
         if unknown or not wanted:
             raise ValidationError({"nodes": [_("Choose nodes of this outage that are still off.")]})
-        if outage.started_at and at < outage.started_at:
+        if any(r.node_id in wanted and r.off_at and at < r.off_at for r in rows) or (
+            outage.started_at and at < outage.started_at
+        ):
             raise ValidationError({"restored_at": [_("Power cannot come back before it went off.")]})
         for row in rows:
             if row.node_id in wanted:
@@ -409,22 +418,22 @@ def restore_nodes(
                 row.save(update_fields=["restored_at"])
         restored_nodes = list(GridNode.objects.filter(pk__in=wanted))
         record_event(outage, OutageEventType.NODE_RESTORED, actor, at, nodes=[n.code for n in restored_nodes])
+        ids = sorted(wanted)
+        # One event per restoration step: those whose power came back now hear of it, with this time.
+        key = f"outage:{outage.pk}:restored:{'-'.join(map(str, ids))}"
         if open_ids - wanted:
             outage.status = OutageStatus.PARTIALLY_RESTORED
             _save(outage, ["status"])
-            jobs.enqueue(
-                "outages.fanout",
-                outage_id=outage.pk,
-                template="outage_restored",
-                event_key=f"outage:{outage.pk}:restored",
-                node_ids=sorted(wanted),
-            )
-            from okno.outages import loop
+        else:
+            _finish(outage, actor, at)
+        jobs.enqueue(
+            "outages.fanout", outage_id=outage.pk, template="outage_restored", event_key=key, node_ids=ids
+        )
+        from okno.outages import loop
 
-            pk, ids = outage.pk, sorted(wanted)
-            transaction.on_commit(lambda: loop.answer_restored(pk, ids))
-            return outage
-        return _finish(outage, actor, at)
+        pk = outage.pk
+        transaction.on_commit(lambda: loop.answer_restored(pk, ids, key))
+        return outage
 
 
 def restore(
@@ -449,15 +458,9 @@ def _finish(outage: Outage, actor: Any, at: dt.datetime) -> Outage:
     if outage.incident_id:
         Incident.objects.filter(pk=outage.incident_id).update(closed_at=at)
     record_event(outage, OutageEventType.RESTORED, actor, at, momentary=outage.is_momentary)
-    pk = outage.pk
-    if not outage.is_momentary:
-        # A blink of a few minutes is over before anyone could be told; reports are still answered.
-        jobs.enqueue(
-            "outages.fanout", outage_id=pk, template="outage_restored", event_key=f"outage:{pk}:restored"
-        )
-    from okno.outages import loop, mass
+    from okno.outages import mass
 
-    transaction.on_commit(lambda: loop.answer_restored(pk, None))
+    pk = outage.pk
     transaction.on_commit(lambda: mass.leave(pk))
     return outage
 

@@ -68,10 +68,14 @@ def plan_outage_notices(
     # Those still off hear of the outage and of a new ETR; all of the outage's nodes hear of planned
     # works and of the end (node_ids narrows both to the nodes just added or just restored).
     service_points = affected_service_points(outage, node_ids, open_only=template in OPEN_ONLY_TEMPLATES)
-    return plan(
-        event_key,
-        template,
-        service_points,
-        context_for(outage),
-        emergency=template in EMERGENCY_TEMPLATES,
-    )
+    context = context_for(outage, event_settlements(service_points) if node_ids is not None else None)
+    if template == "outage_restored" and node_ids is not None:
+        # A step of a partial restoration: its own time, not the (still empty) end of the outage.
+        times = OutageNode.objects.filter(outage=outage, node_id__in=node_ids, restored_at__isnull=False)
+        moments = [t for t in times.values_list("restored_at", flat=True) if t is not None]
+        context["restored_at"] = max(moments, default=outage.restored_at)
+    return plan(event_key, template, service_points, context, emergency=template in EMERGENCY_TEMPLATES)
+
+
+def event_settlements(service_points: QuerySet) -> list[str]:
+    return sorted({s for _d, s in affected_settlements(service_points)})

@@ -137,6 +137,9 @@ def attach(appeal: Appeal, outage: Outage, actor=None) -> bool:
         from okno.outages.actions import record_event
 
         record_event(outage, OutageEventType.REPORT_ATTACHED, actor, appeal=appeal.number)
+        template = "outage_unplanned" if outage.kind == "unplanned" else "outage_planned_today"
+        key = f"outage:{outage.pk}:off" if outage.kind == "unplanned" else f"outage:{outage.pk}:today"
+        transaction.on_commit(lambda: tell_reporter(appeal, outage, template, key))
     return True
 
 
@@ -218,7 +221,7 @@ def _answer_channel(appeal: Appeal) -> str:
     return AnswerChannel.CABINET if appeal.customer_id else AnswerChannel.PHONE
 
 
-def answer_restored(outage_id: int, node_ids: list[int] | None) -> int:
+def answer_restored(outage_id: int, node_ids: list[int] | None, event_key: str = "") -> int:
     """Answer (and close, once delivered) every report attached to the outage under restored nodes."""
     outage = Outage.objects.select_related("branch").get(pk=outage_id)
     if not outage.incident_id:
@@ -236,8 +239,7 @@ def answer_restored(outage_id: int, node_ids: list[int] | None) -> int:
         at = None
         if placement is None:
             # Attached by hand without a known feed: answered when the whole outage is over.
-            times = [t for t in restored.values() if t is not None]
-            at = max(times) if node_ids is None and times else None
+            at = outage.restored_at if outage.status == OutageStatus.RESTORED else None
         else:
             for path, when in restored.items():
                 if placement.path.startswith(path):
@@ -268,26 +270,41 @@ def answer_restored(outage_id: int, node_ids: list[int] | None) -> int:
             continue
         answered += 1
         if channel == AnswerChannel.SMS:
-            _sms_answer(outage, appeal, text)
+            tell_reporter(
+                appeal, outage, "outage_restored", event_key or f"outage:{outage.pk}:restored", sms_only=True
+            )
         ans.appeal.refresh_from_db()
         if ans.appeal.delivered_at is not None and ans.appeal.status == Status.ANSWERED:
             appeal_actions.close(ans.appeal, actor=actor, reason=_("Power restored"))
     return answered
 
 
-def _sms_answer(outage: Outage, appeal: Appeal, text: str) -> None:
+def tell_reporter(
+    appeal: Appeal, outage: Outage, template: str, event_key: str, *, sms_only: bool = False
+) -> None:
+    """Send the report's author the outage notice (the ETR now, the restoration later) by SMS, or by
+    e-mail when there is no phone: one message per person per event, shared with the subscribers'."""
     phone = appeal.contact_phone or appeal_actions.customer_contact(appeal.customer, "phone")
-    if not phone:
+    email = appeal.contact_email or appeal_actions.customer_contact(appeal.customer, "email")
+    channel, contact = ("sms", phone) if phone else ("email", email)
+    if not contact or (sms_only and channel != "sms"):
         return
     try:
-        from okno.notify.planning import notify_direct
+        from okno.notify.models import NoticeEvent
+        from okno.notify.planning import notify_customer
     except ImportError:  # pragma: no cover - notifications app not installed
         return
-    notify_direct(
-        f"outage:{outage.pk}:restored",
-        "outage_restored",
-        [("sms", phone, "ru")],
-        _context_for(outage),
+    # The event's text was fixed when its first notice was planned; only a new event needs a context
+    # (worked out over every address of the outage, which costs time in a storm of reports).
+    known = NoticeEvent.objects.filter(key=event_key).exists()
+    notify_customer(
+        event_key,
+        template,
+        channel=channel,
+        contact=contact,
+        context={"branch_id": outage.branch_id} if known else _context_for(outage),
+        customer_id=appeal.customer_id,
+        emergency=template == "outage_unplanned",
     )
 
 

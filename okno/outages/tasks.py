@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from okno.core.errors import Conflict
 from okno.core.jobs import job
 from okno.org.models import system_actor
 from okno.outages.choices import OutageEventType, OutageKind, OutageStatus
@@ -15,6 +16,7 @@ from okno.outages.models import Outage, OutageEvent
 
 # Planned works are announced again on their day, from this local hour (or at once if published later).
 DAY_NOTICE_HOUR = 7
+EVE_NOTICE_HOUR = 18
 
 
 @job("outages.fanout", max_attempts=5)
@@ -38,10 +40,22 @@ def tick(now: str | None = None) -> dict[str, Any]:
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
     actor = system_actor("outages")
     started = 0
+    blocked = 0
     for outage in Outage.objects.filter(
         kind=OutageKind.PLANNED, status=OutageStatus.SCHEDULED, planned_start__lte=moment
     ).select_related("branch"):
-        actions.start_planned(outage, actor=actor, at=outage.planned_start)
+        try:
+            actions.start_planned(outage, actor=actor, at=outage.planned_start)
+        except Conflict as exc:
+            # A node of the works is already off in an accident: the dispatcher decides; the others go on.
+            blocked += 1
+            if not OutageEvent.objects.filter(
+                outage=outage, type=OutageEventType.NOTE, payload__blocked=True
+            ).exists():
+                actions.record_event(
+                    outage, OutageEventType.NOTE, actor, moment, blocked=True, reason=str(exc.message)
+                )
+            continue
         started += 1
     day_notices = 0
     upcoming = Outage.objects.filter(
@@ -51,9 +65,7 @@ def tick(now: str | None = None) -> dict[str, Any]:
         planned_start__lte=moment + dt.timedelta(hours=24),
     ).select_related("branch", "node")
     for outage in upcoming:
-        local_now = timezone.localtime(moment, outage.branch.tz)
-        local_start = timezone.localtime(outage.planned_start, outage.branch.tz)
-        if local_start.date() != local_now.date() or local_now.hour < DAY_NOTICE_HOUR:
+        if moment < day_notice_time(outage):
             continue
         already = OutageEvent.objects.filter(
             outage=outage, type=OutageEventType.NOTICE, payload__template="outage_planned_today"
@@ -75,4 +87,14 @@ def tick(now: str | None = None) -> dict[str, Any]:
                 event_key=f"outage:{outage.pk}:today",
             )
         day_notices += 1
-    return {"started": started, "day_notices": day_notices}
+    return {"started": started, "blocked": blocked, "day_notices": day_notices}
+
+
+def day_notice_time(outage: Outage) -> dt.datetime:
+    """When the on-the-day notice goes: 07:00 local on the day of the works, or, for works that start
+    before 07:00, 18:00 local the evening before (a notice after the start would be no warning)."""
+    tz = outage.branch.tz
+    start = timezone.localtime(outage.planned_start, tz)
+    if start.hour >= DAY_NOTICE_HOUR:
+        return dt.datetime.combine(start.date(), dt.time(DAY_NOTICE_HOUR), tzinfo=tz)
+    return dt.datetime.combine(start.date() - dt.timedelta(days=1), dt.time(EVE_NOTICE_HOUR), tzinfo=tz)

@@ -332,3 +332,35 @@ def test_delivery_job_is_periodic_every_minute():
 
     spec = REGISTRY["notify.deliver"]
     assert spec.every == dt.timedelta(minutes=1)
+
+
+def test_a_reused_provider_id_does_not_touch_an_old_notice(org):
+    _c, notice = planned_sms(org)
+    deliver_due(transports=fakes(), now=T0)
+    Notice.objects.filter(pk=notice.pk).update(sent_at=T0 - dt.timedelta(days=30))
+    assert not record_receipt(f"p-{notice.pk}", "UNDELIV", "absent subscriber")
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.SENT
+
+
+def test_consent_withdrawn_after_planning_stops_the_notice(org):
+    customer, notice = planned_sms(org)
+    from okno.customers.models import Consent
+
+    Consent.objects.filter(customer=customer).update(withdrawn_at=T0)
+    deliver_due(transports=fakes(), now=T0)
+    notice.refresh_from_db()
+    assert (notice.status, notice.skip_reason) == (NoticeStatus.SKIPPED, SkipReason.NO_CONSENT)
+
+
+def test_a_retry_of_a_non_emergency_sms_waits_out_the_quiet_hours(org):
+    c = make_customer(org)
+    subscribe_account(org, c, phone="+79120000102")
+    evening = aware(2026, 11, 24, 21, 59)  # Moscow: one minute before the quiet hours
+    plan("o:10:etr", "outage_etr_changed", points(c), ctx(org), now=evening)
+    notice = Notice.objects.get(customer=c)
+    deliver_due(transports=fakes(sms=["soft"]), now=evening)
+    notice.refresh_from_db()
+    # The backoff would say 22:00; a non-emergency SMS waits for 08:00 the next morning instead.
+    assert notice.status == NoticeStatus.QUEUED
+    assert notice.due_at == aware(2026, 11, 25, 8, 0)

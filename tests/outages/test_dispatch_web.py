@@ -133,3 +133,11 @@ def test_waiting_reports_are_grouped_by_feeding_node(dispatcher, grid, org):
     html = dispatcher.get("/dispatch/waiting/").content.decode()
     assert "ТП-21" in html
     assert "Register an outage here" in html
+
+
+def test_odd_numbers_in_the_form_are_field_errors_not_crashes(dispatcher, grid, org):
+    for crews in ("²", "99999999999999999999", "-1"):
+        response = dispatcher.post("/dispatch/new/", {"node": "ТП-21", "crews": crews, "reason": "Авария"})
+        assert response.status_code == 400
+        assert "Enter a whole number." in response.content.decode()
+    assert not Outage.objects.exists()

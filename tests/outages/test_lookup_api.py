@@ -68,8 +68,9 @@ def test_none_or_several_parameters_answer_400_problem(api, grid, params):  # no
 
 
 def test_address_id_must_be_a_number(api, grid):  # noqa: F811
-    response = api().get(URL, {"address_id": "x"})
-    assert response.status_code == 400 and "address_id" in response.json()["errors"]
+    for value in ("x", "²", "١٢"):
+        response = api().get(URL, {"address_id": value})
+        assert response.status_code == 400 and "address_id" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("param", ["account", "phone"])

@@ -149,7 +149,7 @@ class PowerAtView(APIView):
                 raise NotAuthenticated(_("Looking up by account or phone needs a signed-in user."))
             raise PermissionDenied(_("Looking up by account or phone needs the outage.view permission."))
         if param == "address_id":
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise ValidationError({"address_id": [_("A whole number.")]})
             result = lookup.power_at(address_id=int(value))
         else:

@@ -32,6 +32,11 @@ def _node(user: Any, code: str) -> GridNode | None:
     return _nodes(user).filter(code=code).first() if code else None
 
 
+def _whole(value: str) -> bool:
+    """Digits 0–9 only, and not absurdly long ("²".isdigit() is true, and int() refuses it)."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
+
+
 def _local(value: str, tz: Any) -> dt.datetime | None:
     """A ``datetime-local`` value typed by the dispatcher, read in the branch's time zone."""
     value = (value or "").strip()
@@ -119,7 +124,7 @@ def register(request: HttpRequest, planned: bool = False) -> HttpResponse:
                 extra.append(other)
         crews = 0
         if form["crews"]:
-            if not form["crews"].isdigit():
+            if not _whole(form["crews"]):
                 errors["crews"] = [_("Enter a whole number.")]
             else:
                 crews = int(form["crews"])
@@ -214,7 +219,7 @@ def _act(request: HttpRequest, outage: Outage) -> dict[str, list[str]] | None:
     tz = outage.branch.tz
     user = request.user
     version = request.POST.get("version")
-    expected = int(version) if version and version.isdigit() else None
+    expected = int(version) if version and _whole(version) else None
     try:
         if op == "etr":
             etr = _local(request.POST.get("etr", ""), tz)
@@ -225,7 +230,7 @@ def _act(request: HttpRequest, outage: Outage) -> dict[str, list[str]] | None:
             )
             messages.success(request, _("Restoration time changed; subscribers will be told."))
         elif op == "restore":
-            ids = [int(x) for x in request.POST.getlist("nodes") if x.isdigit()]
+            ids = [int(x) for x in request.POST.getlist("nodes") if _whole(x)]
             at = _local(request.POST.get("restored_at", ""), tz)
             if ids:
                 actions.restore_nodes(outage, node_ids=ids, actor=user, at=at, expected_version=expected)
@@ -240,7 +245,7 @@ def _act(request: HttpRequest, outage: Outage) -> dict[str, list[str]] | None:
             messages.success(request, _("Node added to the outage."))
         elif op == "crews":
             crews = request.POST.get("crews", "")
-            if not crews.isdigit():
+            if not _whole(crews):
                 return {"crews": [_("Enter a whole number.")]}
             actions.set_crews(outage, crews=int(crews), note=request.POST.get("note", ""), actor=user)
             messages.success(request, _("Saved."))
