@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, setup_django, write_result
+from common import ROOT, insert_households, setup_django, write_result
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = "okno_bench_billing"
@@ -64,23 +64,7 @@ def build(n: int) -> float:
             " FROM generate_series(1, %s) g",
             [n],
         )
-        cur.execute(
-            "INSERT INTO customers_customer (id, kind, last_name, first_name, patronymic, organisation, inn, ogrn,"
-            " branch_id, search_text, created_at, note)"
-            " SELECT g, 'individual', 'Абонент' || g, '', '', '', '', '', %s, '', now(), ''"
-            " FROM generate_series(1, %s) g",
-            [branch.pk, n],
-        )
-        cur.execute(
-            "INSERT INTO customers_servicepoint (id, address_id, branch_id, name) SELECT g, g, %s, ''"
-            " FROM generate_series(1, %s) g",
-            [branch.pk, n],
-        )
-        cur.execute(
-            "INSERT INTO customers_account (id, number, customer_id, service_point_id, contract_number, opened_on)"
-            " SELECT g, lpad(g::text, 10, '0'), g, g, '', '2025-01-01' FROM generate_series(1, %s) g",
-            [n],
-        )
+        insert_households(cur, n, branch.pk)
         cur.execute(
             "INSERT INTO billing_billingprofile (account_id, category_id, residents, billable)"
             " SELECT g, %s, 1 + g %% 4, true FROM generate_series(1, %s) g",

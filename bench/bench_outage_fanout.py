@@ -29,7 +29,7 @@ import sys
 import time
 import zoneinfo
 
-from common import ROOT, setup_django, write_result
+from common import ROOT, insert_households, setup_django, write_result
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = "okno_bench_fanout"
@@ -84,23 +84,7 @@ def build(n: int) -> tuple[float, int, int]:
             " FROM generate_series(1, %s) g",
             [FLATS, n],
         )
-        cur.execute(
-            "INSERT INTO customers_customer (id, kind, last_name, first_name, patronymic, organisation, inn, ogrn,"
-            " branch_id, search_text, created_at, note)"
-            " SELECT g, 'individual', 'Абонент' || g, '', '', '', '', '', %s, '', now(), ''"
-            " FROM generate_series(1, %s) g",
-            [branch.pk, n],
-        )
-        cur.execute(
-            "INSERT INTO customers_servicepoint (id, address_id, branch_id, name) SELECT g, g, %s, ''"
-            " FROM generate_series(1, %s) g",
-            [branch.pk, n],
-        )
-        cur.execute(
-            "INSERT INTO customers_account (id, number, customer_id, service_point_id, contract_number, opened_on)"
-            " SELECT g, lpad(g::text, 10, '0'), g, g, '', '2025-01-01' FROM generate_series(1, %s) g",
-            [n],
-        )
+        insert_households(cur, n, branch.pk)
         # Every house hangs off one substation.
         cur.execute(
             "INSERT INTO outages_feed (service_point_id, node_id)"

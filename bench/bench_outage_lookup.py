@@ -26,7 +26,9 @@ import subprocess
 import sys
 import time
 
-from common import ROOT, setup_django, write_result
+from common import ROOT, insert_households, setup_django, write_result
+
+from okno.demo.words import STREETS as DEMO_STREETS
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = "okno_bench_lookup"
@@ -35,33 +37,9 @@ SETTLEMENTS = [
     for a in ("Бел", "Крас", "Нов", "Стар", "Зелен", "Камен", "Лес", "Озер", "Сосн", "Берез")
     for b in ("ово", "ино", "ск", "огорск", "ополь", "ка", "ицы", "орецк", "инка", "ушка")
 ]
+# The demo's 26 street names plus 14 more: 40 streets × 25 houses × 10 flats per settlement.
 STREETS = [
-    "ул. Ленина",
-    "ул. Советская",
-    "ул. Мира",
-    "ул. Молодёжная",
-    "ул. Школьная",
-    "ул. Садовая",
-    "ул. Центральная",
-    "ул. Лесная",
-    "ул. Набережная",
-    "ул. Заводская",
-    "ул. Гагарина",
-    "ул. Энергетиков",
-    "ул. Строителей",
-    "ул. Пушкина",
-    "ул. Полевая",
-    "ул. Луговая",
-    "ул. Новая",
-    "ул. Победы",
-    "пр. Октябрьский",
-    "пер. Почтовый",
-    "ул. Комсомольская",
-    "ул. Рабочая",
-    "ул. Солнечная",
-    "ул. Берёзовая",
-    "ул. Речная",
-    "пер. Озёрный",
+    *DEMO_STREETS,
     "ул. Кирова",
     "ул. Чапаева",
     "ул. Горького",
@@ -127,23 +105,7 @@ def build(n: int) -> float:
                 len(STREETS),
             ],
         )
-        cur.execute(
-            "INSERT INTO customers_customer (id, kind, last_name, first_name, patronymic, organisation, inn, ogrn,"
-            " branch_id, search_text, created_at, note)"
-            " SELECT g, 'individual', 'Абонент' || g, '', '', '', '', '', %s, '', now(), ''"
-            " FROM generate_series(1, %s) g",
-            [branch.pk, n],
-        )
-        cur.execute(
-            "INSERT INTO customers_servicepoint (id, address_id, branch_id, name) SELECT g, g, %s, ''"
-            " FROM generate_series(1, %s) g",
-            [branch.pk, n],
-        )
-        cur.execute(
-            "INSERT INTO customers_account (id, number, customer_id, service_point_id, contract_number, opened_on)"
-            " SELECT g, lpad(g::text, 10, '0'), g, g, '', '2025-01-01' FROM generate_series(1, %s) g",
-            [n],
-        )
+        insert_households(cur, n, branch.pk)
         cur.execute(
             "INSERT INTO customers_contactpoint (customer_id, kind, value, is_primary)"
             " SELECT g, 'phone', '+79' || lpad(g::text, 9, '0'), true FROM generate_series(1, %s) g",

@@ -40,3 +40,26 @@ def write_result(name: str, figures: dict[str, Any]) -> Path:
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return path
+
+
+def insert_households(cur: Any, n: int, branch_id: int) -> None:
+    """Customers, service points and accounts 1..n on PostgreSQL, one each, by generate_series: service
+    point g sits at address g (the caller inserts the addresses) and account g (number = g, zero-padded)
+    belongs to customer g."""
+    cur.execute(
+        "INSERT INTO customers_customer (id, kind, last_name, first_name, patronymic, organisation, inn, ogrn,"
+        " branch_id, search_text, created_at, note)"
+        " SELECT g, 'individual', 'Абонент' || g, '', '', '', '', '', %s, '', now(), ''"
+        " FROM generate_series(1, %s) g",
+        [branch_id, n],
+    )
+    cur.execute(
+        "INSERT INTO customers_servicepoint (id, address_id, branch_id, name) SELECT g, g, %s, ''"
+        " FROM generate_series(1, %s) g",
+        [branch_id, n],
+    )
+    cur.execute(
+        "INSERT INTO customers_account (id, number, customer_id, service_point_id, contract_number, opened_on)"
+        " SELECT g, lpad(g::text, 10, '0'), g, g, '', '2025-01-01' FROM generate_series(1, %s) g",
+        [n],
+    )
