@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from okno.outages.public import views
+from okno.outages.public import centres, views
 
 app_name = "outages_public"
 urlpatterns = [
     path("", views.outage_page, name="page"),
     path("feed.json", views.feed_json, name="feed_json"),
     path("feed.rss", views.feed_rss, name="feed_rss"),
+    path("power-centres/", centres.power_centres, name="power_centres"),
 ]
