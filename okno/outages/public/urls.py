@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from okno.outages.public import centres, views
+from okno.outages.public import centres, subscribe, views
 
 app_name = "outages_public"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("feed.json", views.feed_json, name="feed_json"),
     path("feed.rss", views.feed_rss, name="feed_rss"),
     path("power-centres/", centres.power_centres, name="power_centres"),
+    path("subscribe/", subscribe.subscribe, name="subscribe"),
 ]
