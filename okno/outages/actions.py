@@ -9,6 +9,7 @@ are off (:mod:`okno.outages.mass`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -420,7 +421,7 @@ def restore_nodes(
         record_event(outage, OutageEventType.NODE_RESTORED, actor, at, nodes=[n.code for n in restored_nodes])
         ids = sorted(wanted)
         # One event per restoration step: those whose power came back now hear of it, with this time.
-        key = f"outage:{outage.pk}:restored:{'-'.join(map(str, ids))}"
+        key = f"outage:{outage.pk}:restored:{_step_label(ids)}"
         if open_ids - wanted:
             outage.status = OutageStatus.PARTIALLY_RESTORED
             _save(outage, ["status"])
@@ -434,6 +435,13 @@ def restore_nodes(
         pk = outage.pk
         transaction.on_commit(lambda: loop.answer_restored(pk, ids, key))
         return outage
+
+
+def _step_label(node_ids: list[int]) -> str:
+    """The nodes of a restoration step in an event key: their ids, or a digest when there are many
+    (the key must stay short)."""
+    label = "-".join(map(str, node_ids))
+    return label if len(label) <= 60 else "h" + hashlib.sha1(label.encode()).hexdigest()[:16]  # noqa: S324
 
 
 def restore(

@@ -558,6 +558,38 @@ def _load_feeds(by_code: dict[int, tuple[str, int]], result: ImportResult) -> No
     result.feeds_unchanged = len(sps) - len(create) - len(update)
 
 
+def _check_scope(
+    actor: Any,
+    parsed: list[_NodeRow],
+    nodes_name: str,
+    wanted: dict[int, tuple[str, int]],
+    feeds_name: str,
+    errors: list[RowError],
+) -> None:
+    """A user attached to some branches changes only their grid: the nodes a row names or updates,
+    and the service points and nodes a feed row links, all lie in those branches."""
+    if getattr(actor, "all_branches", True):
+        return
+    allowed = set(actor.branch_ids)
+    node_branch = dict(
+        GridNode.objects.filter(
+            code__in={r.code for r in parsed} | {code for code, _l in wanted.values()}
+        ).values_list("code", "branch_id")
+    )
+    message = _("This belongs to a branch you do not work in.")
+    for r in parsed:
+        if (
+            r.values["branch_id"] not in allowed
+            or node_branch.get(r.code, r.values["branch_id"]) not in allowed
+        ):
+            errors.append(RowError(nodes_name, r.line, message, "branch"))
+    new_branch = {r.code: r.values["branch_id"] for r in parsed}
+    sp_branch = dict(ServicePoint.objects.filter(pk__in=list(wanted)).values_list("pk", "branch_id"))
+    for sp, (code, line) in sorted(wanted.items(), key=lambda item: item[1][1]):
+        if sp_branch.get(sp) not in allowed or new_branch.get(code, node_branch.get(code)) not in allowed:
+            errors.append(RowError(feeds_name, line, message, "node_code"))
+
+
 # --- the entry point -----------------------------------------------------------------------------
 
 
@@ -602,6 +634,8 @@ def import_topology(
         # Codes of the nodes file count even on rows with errors: one bad node is one error, not many.
         codes = set(GridNode.objects.values_list("code", flat=True)) | set(seen)
         wanted = _parse_feeds(feed_rows, feeds_name, codes, errors)
+    if not errors:
+        _check_scope(actor, parsed, nodes_name, wanted, feeds_name, errors)
     if errors:
         raise TopologyImportError(errors)
     with transaction.atomic(), acting_as(actor):

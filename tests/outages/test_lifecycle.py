@@ -242,3 +242,9 @@ def test_customers_already_off_are_not_counted_again(grid, org):
     one = actions.register_unplanned(node=grid.tp21, actor=org.dispatcher_a)
     actions.add_node(one, node=grid.f2, actor=org.dispatcher_a)
     assert sorted(one.nodes.values_list("customers", flat=True)) == [0, 4]
+
+
+def test_a_restoration_step_over_many_nodes_keeps_its_event_key_short():
+    label = actions._step_label(list(range(100_000, 100_060)))
+    assert label.startswith("h") and len(label) == 17
+    assert actions._step_label([12, 34]) == "12-34"

@@ -362,3 +362,27 @@ def test_the_documented_example_nodes_file_imports(org):
         "TP-11",
     ]
     assert GridNode.objects.get(code="PS-2").closed_for_connection is True
+
+
+def test_a_branch_dispatcher_cannot_change_another_branchs_grid(org, grid):
+    from okno.outages.models import Feed, GridNode
+    from tests.conftest import _user
+
+    dispatcher_b = _user("dispatcher_b", "dispatcher", branches=[org.b])
+    nodes = "code,kind,parent_code,name,voltage_kv,branch\nТП-11,substation,Ф-2,ХАК,10,east\n"
+    with pytest.raises(TopologyImportError) as err:
+        import_topology(nodes=nodes, actor=dispatcher_b)
+    assert [(e.line, e.column) for e in err.value.errors] == [(2, "branch")]
+    new_in_a = "code,kind,parent_code,name,voltage_kv,branch\nNEW-A,substation,Ф-1,new,10,north\n"
+    with pytest.raises(TopologyImportError):
+        import_topology(nodes=new_in_a, actor=dispatcher_b)
+    account = grid.accounts["ТП-12"][0]
+    with pytest.raises(TopologyImportError):
+        import_topology(feeds=f"node_code,account\nТП-11,{account.number}\n", actor=dispatcher_b)
+    tp11 = GridNode.objects.get(code="ТП-11")
+    assert (tp11.name, tp11.branch_id, tp11.parent_id) == ("ТП-11", org.a.pk, grid.f1.pk)
+    assert not GridNode.objects.filter(code="NEW-A").exists()
+    assert Feed.objects.get(service_point=account.service_point).node_id == grid.tp12.pk
+    # The branch's own dispatcher may.
+    import_topology(nodes=new_in_a, actor=org.dispatcher_a)
+    assert GridNode.objects.get(code="NEW-A").branch_id == org.a.pk
