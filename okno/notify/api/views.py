@@ -134,7 +134,7 @@ class NoticeViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-def _over_rate(request: Request) -> bool:
+def over_rate(request: Request) -> bool:
     """A per-IP counter per clock hour in the cache (shared by the workers when the cache is)."""
     limit = NotifySettings.current().public_per_hour
     key = f"notify:subscribe:{client_ip(request) or '-'}:{int(time.time() // 3600)}"
@@ -159,7 +159,7 @@ class PublicSubscribeView(APIView):
         responses={202: None},
     )
     def post(self, request: Request) -> Response:
-        if _over_rate(request):
+        if over_rate(request):
             return problem(
                 429, "Too many requests", _("Too many subscriptions from this address; try later.")
             )
@@ -199,7 +199,7 @@ class PublicConfirmView(APIView):
 
     @extend_schema(summary="Confirm a public subscription", request=ConfirmSerializer, responses={200: None})
     def post(self, request: Request) -> Response:
-        if _over_rate(request):
+        if over_rate(request):
             return problem(429, "Too many requests", _("Too many attempts from this address; try later."))
         body = ConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)

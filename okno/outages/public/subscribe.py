@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from okno.customers.models import Address
 from okno.notify import actions
 from okno.notify.api.serializers import PublicSubscribeSerializer
-from okno.notify.api.views import _over_rate
+from okno.notify.api.views import over_rate
 from okno.notify.choices import Source
 
 FIELDS = ("settlement", "street", "house", "email", "phone", "language")
@@ -37,7 +37,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("website"):  # the honeypot: people leave it empty, bots fill it in
             return render(request, "outages/public/subscribe.html", {"form": {}, "sent_to": "email"})
-        if _over_rate(request):  # type: ignore[arg-type]
+        if over_rate(request):  # type: ignore[arg-type]
             errors["general"] = [_("Too many subscriptions from this address; try later.")]
         else:
             data = {k: v for k, v in form.items() if v not in ("", None)}
