@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "okno.billing",
     "okno.outages",
     "okno.notify",
+    "okno.portal",
 ]
 
 MIDDLEWARE = [

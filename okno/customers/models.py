@@ -312,3 +312,65 @@ class ContactEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}: {self.summary}"
+
+
+class CabinetUser(models.Model):
+    """A person signed up to the personal cabinet (not a staff user: a separate login and session).
+
+    They sign up with an account number, a check value and a one-time code, then log in by e-mail or
+    phone and password. ``accounts`` are those they have proved they hold; they see nothing else.
+    """
+
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    password = models.CharField(_("password"), max_length=128)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
+    # Bumped when the password changes, so that every other session of this user ends.
+    session_version = models.PositiveIntegerField(default=1, editable=False)
+    accounts = models.ManyToManyField(Account, through="CabinetLink", related_name="cabinet_users", blank=True)
+
+    class Meta:
+        verbose_name = _("cabinet user")
+        verbose_name_plural = _("cabinet users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=~Q(email=""), name="cabinet_user_email_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="cabinet_user_phone_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.phone or f"#{self.pk}"
+
+    def set_password(self, raw: str) -> None:
+        from django.contrib.auth.hashers import make_password
+
+        self.password = make_password(raw)
+
+    def check_password(self, raw: str) -> bool:
+        from django.contrib.auth.hashers import check_password
+
+        return bool(self.password) and check_password(raw, self.password)
+
+
+class CabinetLink(models.Model):
+    """An account a cabinet user holds, proved by its check value and a one-time code."""
+
+    user = models.ForeignKey(CabinetUser, verbose_name=_("cabinet user"), on_delete=models.CASCADE)
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE)
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cabinet account")
+        verbose_name_plural = _("cabinet accounts")
+        ordering = ["linked_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "account"], name="cabinet_link_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.account}"
