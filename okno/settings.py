@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "okno.billing",
     "okno.outages",
     "okno.notify",
+    "okno.contact_center",
+    "okno.content",
     "okno.portal",
 ]
 
@@ -117,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "okno.core.context_processors.okno",
+                "okno.portal.context.portal",
             ],
         },
     },
@@ -319,3 +322,16 @@ NOTIFY_SIMULATE_UNCONFIGURED = env.bool("NOTIFY_SIMULATE_UNCONFIGURED", default=
 NOTIFY_OUTBOX_DIR = env.str(
     "NOTIFY_OUTBOX_DIR", default="" if OKNO_ENV == "test" else str(VAR_DIR / "outbox")
 )
+
+# The public site, the cabinet and the kiosk.
+OKNO_RECEPTION_LIMIT = env.int("OKNO_RECEPTION_LIMIT", default=10)  # reception appeals per IP an hour
+OKNO_PAYMENT_SIMULATOR = env.bool("OKNO_PAYMENT_SIMULATOR", default=not PRODUCTION)
+OKNO_ACQUIRING_URL = env.str("OKNO_ACQUIRING_URL", default="")  # …?order={order}&amount={amount}
+OKNO_KIOSK_IDLE_SECONDS = env.int("OKNO_KIOSK_IDLE_SECONDS", default=90)
+
+# The contact centre's Asterisk adapters (see docs/contact-centre/telephony.md for the rest).
+CC_AGI_BIND = env.str("CC_AGI_BIND", default="127.0.0.1:4573")
+CC_AMI_HOST = env.str("CC_AMI_HOST", default="127.0.0.1")
+CC_AMI_PORT = env.int("CC_AMI_PORT", default=5038)
+CC_AMI_USER = env.str("CC_AMI_USER", default="")
+CC_AMI_SECRET = _secret("CC_AMI_SECRET", "") or ""

@@ -9,6 +9,7 @@ urlpatterns = [
     path("billing/", include("okno.billing.urls")),
     path("dispatch/", include("okno.outages.urls")),
     path("notify/", include("okno.notify.urls")),
+    path("cc/", include("okno.contact_center.urls")),
 ]
 
 try:

@@ -1055,3 +1055,66 @@ class DebtOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_kind_display()}"
+
+
+# --- online payment orders ---------------------------------------------------------------------
+
+
+class PaymentOrder(models.Model):
+    """An online card payment a customer started in the personal cabinet (see ``okno.billing.online``).
+
+    The order is what the customer is sent to the acquirer with: its random ``token`` names it in the
+    URLs and in the acquirer's callback. The callback registers the :class:`Payment` (once, by the
+    acquirer's payment id) and marks the order paid; a declined payment marks it declined. The money is
+    the payment's, never the order's: an order only says what the customer meant to pay.
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Waiting for the payment")
+        PAID = "paid", _("Paid")
+        DECLINED = "declined", _("Declined")
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="payment_orders"
+    )
+    cabinet_user = models.ForeignKey(
+        "customers.CabinetUser",
+        verbose_name=_("cabinet user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    amount_kop = models.BigIntegerField(_("amount, kopecks"))
+    provider = models.CharField(_("provider"), max_length=50)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CREATED)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    payment = models.OneToOneField(
+        Payment,
+        verbose_name=_("payment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order",
+    )
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("online payment order")
+        verbose_name_plural = _("online payment orders")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_kop__gt=0), name="billing_order_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {rub(self.amount_kop)} ₽ [{self.status}]"
+
+    @classmethod
+    def access_q(cls, user, action: str) -> Q | None:
+        return _account_scope(user)
+
+    @property
+    def amount(self) -> Decimal | None:
+        return rub(self.amount_kop)

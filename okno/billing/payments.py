@@ -538,8 +538,16 @@ def verify_acquiring_signature(secret: str, body: bytes, signature: str) -> bool
 
 def acquiring_payment(payload: dict[str, Any]) -> tuple[Payment | None, bool]:
     """Register a succeeded acquiring payment from a verified callback body. Returns
-    ``(payment, created)``; ``(None, False)`` for a status other than ``succeeded``."""
-    if str(payload.get("status", "")).lower() != "succeeded":
+    ``(payment, created)``; ``(None, False)`` for a status other than ``succeeded``.
+
+    A body naming a cabinet order (``order``: its token, see :mod:`okno.billing.online`) marks that
+    order paid by the payment (or declined for a ``declined``/``failed`` status), idempotently."""
+    from okno.billing import online
+
+    status = str(payload.get("status", "")).lower()
+    if status != "succeeded":
+        if status in ("declined", "failed", "canceled", "cancelled"):
+            online.order_declined(payload.get("order"))
         return None, False
     errors: dict[str, list[str]] = {}
     external_id = str(payload.get("payment_id") or "").strip()
@@ -571,6 +579,7 @@ def acquiring_payment(payload: dict[str, Any]) -> tuple[Payment | None, bool]:
     assert paid_on is not None
     existing = Payment.objects.filter(provider=ACQUIRING_PROVIDER, external_id=external_id).first()
     if existing is not None:
+        online.order_paid(payload.get("order"), existing)
         return existing, False
     payment = register_payment(
         amount_kop=amount_kop,
@@ -581,6 +590,7 @@ def acquiring_payment(payload: dict[str, Any]) -> tuple[Payment | None, bool]:
         external_id=external_id,
         period=period,
     )
+    online.order_paid(payload.get("order"), payment)
     return payment, True
 
 

@@ -331,7 +331,9 @@ class CabinetUser(models.Model):
     last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
     # Bumped when the password changes, so that every other session of this user ends.
     session_version = models.PositiveIntegerField(default=1, editable=False)
-    accounts = models.ManyToManyField(Account, through="CabinetLink", related_name="cabinet_users", blank=True)
+    accounts = models.ManyToManyField(
+        Account, through="CabinetLink", related_name="cabinet_users", blank=True
+    )
 
     class Meta:
         verbose_name = _("cabinet user")
@@ -374,3 +376,52 @@ class CabinetLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.account}"
+
+
+class CabinetChallenge(models.Model):
+    """A one-time code sent to an e-mail address or phone to prove that a person controls it.
+
+    Used by the personal cabinet for sign-up, password reset, linking another account and changing the
+    e-mail or phone (``purpose``). Only a salted hash of the 6-digit code is kept; the code expires
+    (``expires_at``), allows a few tries (``attempts``) and can be sent again only a few times
+    (``sends``, ``last_sent_at``). ``payload`` holds what the verified step completes (the sign-up's
+    password hash, the new contact…), never a raw password or code. The actions live in
+    :mod:`okno.customers.cabinet`.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGNUP = "signup", _("Sign-up")
+        RESET = "reset", _("Password reset")
+        LINK = "link", _("Linking an account")
+        CONTACT = "contact", _("Changing the e-mail or phone")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    destination = models.CharField(_("sent to"), max_length=254, blank=True, db_index=True)
+    code_hash = models.CharField(_("code hash"), max_length=128)
+    user = models.ForeignKey(
+        CabinetUser, verbose_name=_("cabinet user"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_sent_at = models.DateTimeField(_("last sent at"), default=timezone.now)
+    sends = models.PositiveSmallIntegerField(_("codes sent"), default=1)
+    attempts = models.PositiveSmallIntegerField(_("tries"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cabinet one-time code")
+        verbose_name_plural = _("cabinet one-time codes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["expires_at"], name="cabinet_challenge_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} → {self.channel} #{self.pk}"

@@ -47,6 +47,7 @@ from okno.billing.models import (
     PayeeDetails,
     Payment,
     PaymentAllocation,
+    PaymentOrder,
     PaymentRegistry,
     Reading,
     ReadingImport,
@@ -61,6 +62,7 @@ from okno.org.models import Company, User
 
 # Billing tables in the order they can be emptied (children first), before the accounts.
 BILLING_MODELS = [
+    PaymentOrder,
     DebtOrder,
     DebtCase,
     Invoice,

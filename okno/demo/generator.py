@@ -35,9 +35,12 @@ from okno.customers.models import (
 )
 from okno.demo.appeals import build_appeals
 from okno.demo.billing import BILLING_MODELS, BillingSeed, build_billing
+from okno.demo.contact_center import build_contact_center, contact_center_models
+from okno.demo.content import seed_content
 from okno.demo.grid import GridSeed, build_grid, grid_models
 from okno.demo.org import DEMO_PASSWORD, build_org
 from okno.demo.people import build_people
+from okno.demo.portal import PortalSeed, build_portal, portal_models
 from okno.demo.writer import bulk_load, pipeline, reset_sequences
 from okno.org.models import (
     Branch,
@@ -88,6 +91,7 @@ class SeedResult:
     timings: dict[str, float] = field(default_factory=dict)
     billing: BillingSeed | None = None
     grid: GridSeed | None = None
+    portal: PortalSeed | None = None
 
 
 def has_business_data() -> bool:
@@ -96,7 +100,13 @@ def has_business_data() -> bool:
 
 def wipe() -> None:
     """Delete the business data (customers, appeals, billing, organisation, staff); reference data stays."""
-    business: list[type[models.Model]] = [*grid_models(), *BILLING_MODELS, *BULK_MODELS]
+    business: list[type[models.Model]] = [
+        *contact_center_models(),
+        *portal_models(),
+        *grid_models(),
+        *BILLING_MODELS,
+        *BULK_MODELS,
+    ]
     if connection.vendor == "postgresql":
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in business)
         with connection.cursor() as cursor:
@@ -141,6 +151,7 @@ def seed(
             wipe()
             say("existing business data deleted")
         org = build_org(rng)
+        seed_content()
         say(
             f"organisation: {len(org.branches)} branches, {User.objects.filter(is_system=False).count()} staff"
         )
@@ -172,6 +183,7 @@ def seed(
         if grid:
             grid_seed = build_grid(seed=seed, anchor=anchor, actor=actor, say=say)
             org.logins.extend(grid_seed.logins)
+        build_contact_center(say)
         out = SeedResult(
             accounts=accounts,
             customers=people.customers,
@@ -182,6 +194,7 @@ def seed(
             stat_rows=stat_rows,
             billing=billing,
             grid=grid_seed,
+            portal=build_portal() if billing is not None else None,
         )
         ChangeLog.objects.create(
             action=ChangeLog.Action.CREATE,

@@ -410,10 +410,17 @@ def notify_customer(
     with transaction.atomic():
         event = _lock_event(event_key, template, context, emergency)
         key = f"c:{customer_id}" if customer_id else f"{channel}:{contact}"
-        taken = Notice.objects.filter(event=event).filter(Q(dedup_key=key) | Q(recipient=contact)).exists()
-        if taken:
+        # A skipped notice (a subscriber without consent, or switched off) told nobody anything: it
+        # does not make the person "already told". Its row keeps the (event, key) slot and is reused.
+        existing = list(
+            Notice.objects.filter(event=event)
+            .filter(Q(dedup_key=key) | Q(recipient=contact))
+            .values_list("pk", "dedup_key", "status")
+        )
+        if any(status != NoticeStatus.SKIPPED for _pk, _key, status in existing):
             counts["duplicates"] += 1
             return counts
+        reuse = next((pk for pk, k, _status in existing if k == key), None)
         tz_name = (
             Branch.objects.filter(pk=event.branch_id).values_list("timezone", flat=True).first()
             if event.branch_id
@@ -429,12 +436,31 @@ def notify_customer(
         )
         status, due = (NoticeStatus.SCHEDULED, later) if later is not None else (NoticeStatus.QUEUED, now)
         lang = language if language in ("ru", "en") else "ru"
-        _insert(
-            [
-                (event.pk, key, channel, contact, lang, customer_id, None, event.branch_id, status)
-                + ("", due, 0, "", "", "", "", now)
-            ]
-        )
+        if reuse is not None:
+            # The person asked (their own report): no subscription, so no consent check at sending.
+            updated = Notice.objects.filter(pk=reuse, status=NoticeStatus.SKIPPED).update(
+                channel=channel,
+                recipient=contact,
+                language=lang,
+                customer_id=customer_id,
+                subscription_id=None,
+                status=status,
+                skip_reason="",
+                due_at=due,
+                attempts=0,
+                last_error="",
+                created_at=now,
+            )
+            if not updated:  # pragma: no cover - the event row lock serialises planners
+                counts["duplicates"] += 1
+                return counts
+        else:
+            _insert(
+                [
+                    (event.pk, key, channel, contact, lang, customer_id, None, event.branch_id, status)
+                    + ("", due, 0, "", "", "", "", now)
+                ]
+            )
         counts["planned"] += 1
         if later is not None:
             counts["deferred_quiet"] += 1

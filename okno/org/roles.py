@@ -72,19 +72,37 @@ _DISPATCH = {
     "subscription.change",
 }
 _AUDIT = {"changelog.view", "accesslog.view"}
+# The contact centre: agents take calls; supervisors watch the wallboard and statistics; heads run
+# outbound campaigns.
+_CALLS = {"call.handle"}
+_SUPERVISE = {"call.supervise", "call.view"}
+_CAMPAIGNS = {"campaign.change"}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OPERATOR: frozenset(_VIEW_CORE | _WORK | {"appeal.feedback"}),
+    Role.OPERATOR: frozenset(_VIEW_CORE | _WORK | _CALLS | {"appeal.feedback"}),
     Role.SPECIALIST: frozenset(_VIEW_CORE | _WORK),
     Role.DISPATCHER: frozenset(_VIEW_CORE | _WORK | _DISPATCH | {"report.view"}),
-    Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING),
-    Role.BRANCH_HEAD: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH),
-    Role.QUALITY_MANAGER: frozenset(_VIEW_CORE | {"report.view", "appeal.feedback"}),
+    Role.HEAD_OF_DEPARTMENT: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING | _SUPERVISE | _CAMPAIGNS),
+    Role.BRANCH_HEAD: frozenset(
+        _VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH | _SUPERVISE | _CAMPAIGNS
+    ),
+    Role.QUALITY_MANAGER: frozenset(_VIEW_CORE | _SUPERVISE | {"report.view", "appeal.feedback"}),
     Role.SECURITY_OFFICER: frozenset(
         _AUDIT | {"customer.view", "account.view", "branch.view", "department.view"}
     ),
     Role.ADMINISTRATOR: frozenset(
-        _VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH | _AUDIT | {"refdata.change"}
+        _VIEW_CORE
+        | _WORK
+        | _MANAGE
+        | _BILLING
+        | _DISPATCH
+        | _AUDIT
+        | _CALLS
+        | _SUPERVISE
+        | _CAMPAIGNS
+        | {"refdata.change"}
     ),
-    Role.SYSTEM: frozenset(_VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH),
+    Role.SYSTEM: frozenset(
+        _VIEW_CORE | _WORK | _MANAGE | _BILLING | _DISPATCH | _CALLS | _SUPERVISE | _CAMPAIGNS
+    ),
 }

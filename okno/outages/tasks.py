@@ -44,14 +44,20 @@ def tick(now: str | None = None) -> dict[str, Any]:
     for outage in Outage.objects.filter(
         kind=OutageKind.PLANNED, status=OutageStatus.SCHEDULED, planned_start__lte=moment
     ).select_related("branch"):
+        was_blocked = OutageEvent.objects.filter(
+            outage=outage, type=OutageEventType.NOTE, payload__blocked=True
+        ).exists()
+        # On time, the works start at their planned start (the tick runs within the minute). Works held
+        # back by an accident start when the tick finally starts them, not backdated over the time
+        # their node was off in the accident (which would count those customers twice).
+        planned = outage.planned_start or moment
+        at = max(planned, moment) if was_blocked else planned
         try:
-            actions.start_planned(outage, actor=actor, at=outage.planned_start)
+            actions.start_planned(outage, actor=actor, at=at)
         except Conflict as exc:
             # A node of the works is already off in an accident: the dispatcher decides; the others go on.
             blocked += 1
-            if not OutageEvent.objects.filter(
-                outage=outage, type=OutageEventType.NOTE, payload__blocked=True
-            ).exists():
+            if not was_blocked:
                 actions.record_event(
                     outage, OutageEventType.NOTE, actor, moment, blocked=True, reason=str(exc.message)
                 )

@@ -11,7 +11,7 @@ from okno.customers.models import Address, ServicePoint
 from okno.notify import actions
 from okno.notify.choices import NoticeStatus, SkipReason
 from okno.notify.models import Notice, NotifySettings
-from okno.notify.planning import notify_direct, plan
+from okno.notify.planning import notify_customer, notify_direct, plan
 from okno.notify.quiet import send_time, zone
 from tests.conftest import aware
 from tests.notify.notify_helpers import make_customer, subscribe_account
@@ -273,3 +273,73 @@ def test_notify_direct_needs_no_subscription_and_dedups(org):
     assert counts["planned"] == 1 and counts["duplicates"] == 2
     notice = Notice.objects.get(dedup_key="email:head@admin.ru")
     assert (notice.customer_id, notice.status, notice.subscription_id) == (None, NoticeStatus.QUEUED, None)
+
+
+def test_a_reporter_skipped_for_consent_is_still_told_by_notify_customer(org):
+    c = make_customer(org, consent=None)
+    subscribe_account(org, c, email="skip@example.ru")
+    assert plan("o:7:off", "outage_unplanned", points(c), ctx(org), now=NOON)["skipped_consent"] == 1
+    skipped = Notice.objects.get()
+    counts = notify_customer(
+        "o:7:off",
+        "outage_unplanned",
+        channel="sms",
+        contact="8 912 000-00-71",
+        context=ctx(org),
+        customer_id=c.pk,
+        now=NOON,
+    )
+    assert counts["planned"] == 1 and counts["duplicates"] == 0
+    # One row per person per event (the unique (event, key)): the skipped row now carries the SMS.
+    told = Notice.objects.get()
+    assert told.pk == skipped.pk and told.dedup_key == f"c:{c.pk}"
+    assert (told.channel, told.recipient, told.status, told.skip_reason) == (
+        "sms",
+        "+79120000071",
+        NoticeStatus.QUEUED,
+        "",
+    )
+    assert told.subscription_id is None and told.customer_id == c.pk
+    # Told once: the next report of the same person adds nothing, and a re-plan neither.
+    again = notify_customer(
+        "o:7:off",
+        "outage_unplanned",
+        channel="sms",
+        contact="+79120000071",
+        context=ctx(org),
+        customer_id=c.pk,
+        now=NOON,
+    )
+    assert again["duplicates"] == 1 and again["planned"] == 0
+    assert plan("o:7:off", "outage_unplanned", points(c), ctx(org), now=NOON)["duplicates"] == 1
+    assert Notice.objects.count() == 1
+
+
+def test_a_skipped_notice_on_the_same_contact_does_not_block_another_reporter(org):
+    c = make_customer(org, consent=None)
+    subscribe_account(org, c, phone="+79120000072")
+    plan("o:8:off", "outage_unplanned", points(c), ctx(org), now=NOON)
+    # An anonymous reporter on the phone the subscriber gave (never written to: skipped).
+    counts = notify_customer(
+        "o:8:off", "outage_unplanned", channel="sms", contact="+79120000072", context=ctx(org), now=NOON
+    )
+    assert counts["planned"] == 1
+    rows = sorted(Notice.objects.values_list("dedup_key", "status"))
+    assert rows == [(f"c:{c.pk}", NoticeStatus.SKIPPED), ("sms:+79120000072", NoticeStatus.QUEUED)]
+
+
+def test_a_notice_already_planned_for_the_person_is_not_doubled_by_notify_customer(org):
+    c = make_customer(org)
+    subscribe_account(org, c, email="told@example.ru")
+    plan("o:9:off", "outage_unplanned", points(c), ctx(org), now=NOON)
+    counts = notify_customer(
+        "o:9:off",
+        "outage_unplanned",
+        channel="sms",
+        contact="+79120000073",
+        context=ctx(org),
+        customer_id=c.pk,
+        now=NOON,
+    )
+    assert counts["duplicates"] == 1
+    assert list(Notice.objects.values_list("channel", "status")) == [("email", NoticeStatus.QUEUED)]

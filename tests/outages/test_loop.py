@@ -142,3 +142,130 @@ def test_restoration_answers_and_closes_every_attached_report(grid, org, custome
     # The e-mail answer went out through the mail job; its delivery closed the report.
     assert by_mail.status == Status.CLOSED
     assert any(by_mail.number in m.subject for m in mail.outbox)
+
+
+def test_the_last_restoration_answers_every_report_still_open_on_the_outage(grid, org):
+    start = timezone.now() - dt.timedelta(hours=2)
+    outage = actions.register_unplanned(
+        node=grid.tp11, extra_nodes=[grid.tp12], actor=org.dispatcher_a, started_at=start
+    )
+    early = report(org, grid.accounts["ТП-11"][0])
+    first_step = timezone.now() - dt.timedelta(minutes=30)
+    outage = actions.restore_nodes(outage, node_ids=[grid.tp11.pk], actor=org.dispatcher_a, at=first_step)
+    early.refresh_from_db()
+    assert early.status == Status.CLOSED
+    # After the first step a neighbour at ТП-11 still has no power; ТП-11 is back, so the report waits
+    # until the dispatcher attaches it by hand. A report from ТП-21 (not in this outage) is attached too.
+    late = report(org, grid.accounts["ТП-11"][1])
+    late.refresh_from_db()
+    assert late.incident_id is None
+    assert loop.attach(late, outage)
+    elsewhere = report(org, grid.accounts["ТП-21"][0])
+    assert loop.attach(elsewhere, outage)
+    under_last_step = report(org, grid.accounts["ТП-12"][0])
+    outage = actions.restore(outage, actor=org.dispatcher_a)
+    assert outage.status == OutageStatus.RESTORED
+    end = timezone.localtime(outage.restored_at, org.a.tz).strftime("%d.%m.%Y %H:%M")
+    for appeal in (late, elsewhere, under_last_step):
+        appeal.refresh_from_db()
+        assert appeal.status == Status.CLOSED, appeal.number
+        answer = appeal.answers.get()
+        assert outage.number in answer.text
+        # Reported after its node came back: answered with the end of the outage, not the earlier step.
+        assert end in answer.text
+    assert early.answers.count() == 1
+
+
+def test_answering_the_restoration_twice_answers_nobody_twice(grid, org):
+    outage = actions.register_unplanned(
+        node=grid.tp21, actor=org.dispatcher_a, started_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    reports = [report(org, acc) for acc in grid.accounts["ТП-21"][:2]]
+    outage = actions.restore(outage, actor=org.dispatcher_a)
+    assert loop.answer_restored(outage.pk, [grid.tp21.pk], f"outage:{outage.pk}:restored:{grid.tp21.pk}") == 0
+    assert loop.answer_restored(outage.pk, None) == 0
+    for appeal in reports:
+        appeal.refresh_from_db()
+        assert appeal.status == Status.CLOSED
+        assert appeal.answers.count() == 1
+
+
+def test_a_partial_step_leaves_reports_under_nodes_still_off_open(grid, org):
+    outage = actions.register_unplanned(
+        node=grid.tp11, extra_nodes=[grid.tp12], actor=org.dispatcher_a, started_at=timezone.now()
+    )
+    still_off = report(org, grid.accounts["ТП-12"][0])
+    actions.restore_nodes(outage, node_ids=[grid.tp11.pk], actor=org.dispatcher_a)
+    still_off.refresh_from_db()
+    assert still_off.status != Status.CLOSED
+    assert not still_off.answers.exists()
+
+
+def test_place_many_places_like_place_by_account_building_and_only_account(grid, org, customers):
+    from okno.customers.models import Address
+
+    by_account = report(org, grid.accounts["ТП-12"][0])
+    neighbour = Address.objects.create(
+        region="Тестовая область",
+        settlement="Берёзовка",
+        street="ул. Мира",
+        house="6",
+        flat="99",
+        grid_district=org.district_a,
+    )
+    by_building = register_appeal(
+        channel="web",
+        kind="report",
+        topic="outage",
+        text="Нет света",
+        actor=org.cc_operator,
+        address=neighbour,
+        contact_name="Соседка",
+        contact_email="n@example.ru",
+    )
+    by_customer = register_appeal(
+        channel="contact_center",
+        kind="report",
+        topic="outage",
+        text="Нет света",
+        actor=org.cc_operator,
+        customer=customers.ivanov,
+    )
+    nowhere = register_appeal(
+        channel="contact_center",
+        kind="report",
+        topic="outage",
+        text="Нет света",
+        actor=org.cc_operator,
+        contact_name="Прохожий",
+        contact_phone="+79120009999",
+        branch=org.a,
+    )
+    appeals = list(
+        Appeal.objects.filter(pk__in=[a.pk for a in (by_account, by_building, by_customer, nowhere)])
+    )
+    appeals.sort(key=lambda a: a.pk)
+    many = loop.place_many(appeals)
+    assert many == [loop.place(a) for a in appeals]
+    assert [p.node_id if p else None for p in many] == [grid.tp12.pk, grid.tp21.pk, grid.tp11.pk, None]
+
+
+def test_clustering_places_the_waiting_reports_in_a_few_queries(grid, org, django_assert_max_num_queries):
+    OutageSettings.objects.create(report_threshold=100, report_window_min=30)
+    accounts = [acc for accs in grid.accounts.values() for acc in accs]
+    for acc in accounts[:-1]:
+        report(org, acc)
+    last = register_appeal(
+        channel="contact_center",
+        kind="report",
+        topic="outage",
+        text="Нет света",
+        actor=org.cc_operator,
+        customer=accounts[-1].customer,
+    )
+    placement = loop.place(last)
+    assert placement is not None
+    assert loop.waiting_reports([org.a.pk]).count() == len(accounts)
+    # The settings row, the waiting reports, accounts, customers' accounts, feeds, addresses, buildings.
+    with django_assert_max_num_queries(8):
+        assert loop.propose_if_clustered(last, placement) is None

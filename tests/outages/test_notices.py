@@ -187,3 +187,93 @@ def test_the_day_notice_of_early_works_goes_the_evening_before(grid, org):
     assert not NoticeEvent.objects.filter(key=f"outage:{late.pk}:today").exists()
     morning = dt.datetime.combine(day, dt.time(7, 1), tzinfo=tz)
     assert tick(now=morning.isoformat())["day_notices"] == 1
+
+
+def cc_report(org, account):
+    return register_appeal(
+        channel="contact_center",
+        kind="report",
+        topic="outage",
+        text="Нет света",
+        actor=org.cc_operator,
+        account=account,
+    )
+
+
+def phone_of(account) -> str:
+    return account.customer.contacts.get(kind="phone").value
+
+
+def test_a_contact_centre_reporter_told_the_etr_by_sms_hears_by_sms_that_power_is_back(grid, org):
+    acc = grid.accounts["ТП-21"][0]  # no subscription; the customer has a phone and an e-mail
+    outage = actions.register_unplanned(
+        node=grid.tp21,
+        actor=org.dispatcher_a,
+        started_at=timezone.now() - dt.timedelta(hours=1),
+        etr=timezone.now() + dt.timedelta(hours=1),
+    )
+    appeal = cc_report(org, acc)
+    etr_sms = Notice.objects.get(event__key=f"outage:{outage.pk}:off", customer=acc.customer)
+    assert (etr_sms.channel, etr_sms.recipient) == ("sms", phone_of(acc))
+    actions.restore(outage, actor=org.dispatcher_a)
+    appeal.refresh_from_db()
+    # Answered by phone (the contact centre's channel) and closed, and told by SMS as well.
+    assert appeal.status == "closed"
+    assert appeal.answers.get().channel == "phone"
+    back = Notice.objects.get(event__key=f"outage:{outage.pk}:restored:{grid.tp21.pk}", customer=acc.customer)
+    assert (back.channel, back.recipient) == ("sms", phone_of(acc))
+    assert back.status != "skipped"
+
+
+def test_a_reporter_told_by_their_subscription_hears_of_the_restoration_once_the_same_way(grid, org):
+    acc = grid.accounts["ТП-21"][1]
+    subscribe(org, acc, email="sub@example.ru")
+    outage = actions.register_unplanned(
+        node=grid.tp21, actor=org.dispatcher_a, started_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    cc_report(org, acc)
+    off = Notice.objects.get(event__key=f"outage:{outage.pk}:off", customer=acc.customer)
+    assert (off.channel, off.recipient) == ("email", "sub@example.ru")
+    actions.restore(outage, actor=org.dispatcher_a)
+    back = Notice.objects.filter(event__key__contains=":restored", customer=acc.customer)
+    assert list(back.values_list("channel", "recipient")) == [("email", "sub@example.ru")]
+
+
+def test_a_subscriber_skipped_for_consent_who_reports_is_told_the_etr(grid, org):
+    acc = grid.accounts["ТП-21"][2]
+    # Subscribed by e-mail, but no service-notices consent: the fan-out records a skipped notice.
+    notify_actions.subscribe(actor=org.admin, customer=acc.customer, account=acc, email="s@example.ru")
+    outage = actions.register_unplanned(
+        node=grid.tp21, actor=org.dispatcher_a, etr=timezone.now() + dt.timedelta(hours=2)
+    )
+    skipped = Notice.objects.get(event__key=f"outage:{outage.pk}:off", customer=acc.customer)
+    assert (skipped.status, skipped.skip_reason) == ("skipped", "no_consent")
+    cc_report(org, acc)
+    # The same row (one per person per event) now carries the SMS to the reporter.
+    told = Notice.objects.get(event__key=f"outage:{outage.pk}:off", customer=acc.customer)
+    assert told.pk == skipped.pk
+    assert (told.channel, told.recipient, told.skip_reason) == ("sms", phone_of(acc), "")
+    assert told.subscription_id is None
+    assert told.status in ("queued", "sending", "sent", "delivered")
+
+
+def test_works_held_back_by_an_accident_start_when_the_tick_starts_them(grid, org):
+    now = timezone.now()
+    works = actions.schedule_planned(
+        node=grid.tp11,
+        planned_start=now + dt.timedelta(minutes=10),
+        planned_end=now + dt.timedelta(hours=3),
+        reason="Ремонт",
+        actor=org.dispatcher_a,
+    )
+    accident = actions.register_unplanned(node=grid.f1, actor=org.dispatcher_a)
+    assert tick(now=(now + dt.timedelta(minutes=20)).isoformat())["blocked"] == 1
+    actions.restore(accident, actor=org.dispatcher_a)
+    moment = now + dt.timedelta(minutes=45)
+    assert tick(now=moment.isoformat())["started"] == 1
+    works.refresh_from_db()
+    assert works.status == OutageStatus.ACTIVE
+    # Not backdated to 10 minutes from now, over the time the accident had the node off.
+    assert works.started_at == moment
+    assert works.nodes.get().off_at == moment
+    assert works.events.get(type=OutageEventType.STARTED).time == moment

@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.billing.conftest import metered, tariffs  # noqa: F401  (fixtures reused by the portal tests)
+from tests.web.conftest import (  # noqa: F401  (Debian's Chromium for the browser tests)
+    browser_context_args,
+    browser_type_launch_args,
+    okno_static,
+)
 
 CABINET_PASSWORD = "Svet-2026-okno"
 

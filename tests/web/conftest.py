@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 # live_server runs Django in a thread while Playwright's sync API holds an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Screenshots of the browser tests go to an ignored artifacts folder (or OKNO_SCREENSHOT_DIR).
+SCREENSHOTS = Path(
+    os.environ.get("OKNO_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+)
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

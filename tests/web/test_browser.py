@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone, translation
 
 from okno.appeals.choices import Status
+from tests.web.conftest import SCREENSHOTS
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,7 +22,7 @@ pytestmark = [
     ),
 ]
 
-SCREENSHOTS = os.environ.get("OKNO_SCREENSHOT_DIR", "/tmp")
+SCREENSHOTS = str(SCREENSHOTS)
 
 
 def _label(status: str) -> str:

@@ -12,6 +12,8 @@ import re
 import pytest
 from django.utils import translation
 
+from tests.web.conftest import SCREENSHOTS
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -85,6 +87,4 @@ def test_branch_head_bills_a_month_and_sees_it_on_the_card(live_server, okno_sta
     text = page.content().replace("\xa0", " ")
     # 150 kWh × 6.43 ₽ = 964.50 ₽, shown with a Russian decimal comma.
     assert "964,50" in text
-    page.screenshot(
-        path=os.path.join(os.environ.get("OKNO_SCREENSHOT_DIR", "/tmp"), "billing-card.png"), full_page=True
-    )
+    page.screenshot(path=os.path.join(str(SCREENSHOTS), "billing-card.png"), full_page=True)

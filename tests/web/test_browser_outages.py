@@ -17,6 +17,7 @@ from okno.appeals.actions import register_appeal
 from okno.appeals.choices import Status
 from okno.outages.models import Outage
 from tests.outages.conftest import grid  # noqa: F401  (the fixture)
+from tests.web.conftest import SCREENSHOTS
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,7 +26,7 @@ pytestmark = [
         reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
     ),
 ]
-SCREENSHOTS = os.environ.get("OKNO_SCREENSHOT_DIR", "/tmp")
+SCREENSHOTS = str(SCREENSHOTS)
 
 
 @pytest.mark.django_db(transaction=True)

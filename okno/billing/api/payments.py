@@ -296,7 +296,8 @@ class AcquiringCallbackView(APIView):
 
     @extend_schema(
         summary="Card acquiring callback (signed, idempotent by the provider's payment id)",
-        description="Body: `{payment_id, account, amount, paid_at, period?, status}`; amount in roubles. "
+        description="Body: `{payment_id, account, amount, paid_at, period?, status, order?}`; amount in "
+        "roubles; `order` names the cabinet's payment order, which is marked paid (or declined). "
         "Header `X-Okno-Signature: hex(HMAC-SHA256(secret, raw body))`; a bad signature answers 403. "
         "A replay answers 200 with the same payment; a status other than `succeeded` is ignored.",
         request=inline_serializer(
@@ -307,7 +308,14 @@ class AcquiringCallbackView(APIView):
                 "amount": serializers.CharField(help_text="Roubles, e.g. 1234.56."),
                 "paid_at": serializers.DateTimeField(),
                 "period": serializers.CharField(required=False, help_text="YYYY-MM"),
-                "status": serializers.CharField(help_text="succeeded, or anything else to be ignored."),
+                "status": serializers.CharField(
+                    help_text="succeeded; declined or failed marks the named order declined; "
+                    "anything else is ignored."
+                ),
+                "order": serializers.CharField(
+                    required=False,
+                    help_text="The cabinet's payment order token, when it started the payment.",
+                ),
             },
         ),
         parameters=[

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +29,9 @@ from okno.customers.models import Account, CabinetUser
 SESSION_KEY = "cabinet_user"
 DRAFT_KEY = "cabinet_drafts"
 # Fields never kept in a draft.
-_SECRET_FIELDS = frozenset({"csrfmiddlewaretoken", "password", "password1", "password2", "code", "check_value"})
+_SECRET_FIELDS = frozenset(
+    {"csrfmiddlewaretoken", "password", "password1", "password2", "current", "code", "check_value"}
+)
 
 
 def login(request: HttpRequest, user: CabinetUser) -> None:
@@ -108,11 +111,11 @@ def login_url(next_path: str) -> str:
     return f"{reverse('cabinet:login')}?{urlencode({'next': next_path})}"
 
 
-def cabinet_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def cabinet_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Let only a signed-in cabinet user in; others go to login (a POST's fields kept as a draft)."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if current_user(request) is None:
             if request.method == "POST":
                 save_draft(request)

@@ -80,6 +80,21 @@ class Command(BaseCommand):
             )
         )
         self._print_logins(result.logins, result.password)
+        self._print_cabinet(result.portal, result.password)
+
+    def _print_cabinet(self, portal, password: str) -> None:
+        if portal is None or not portal.cabinet_login:
+            return
+        self.stdout.write("")
+        self.stdout.write(
+            f"Personal cabinet (/cabinet/login/): {portal.cabinet_login} / {password} (account {portal.cabinet_account})"
+        )
+        if portal.signup_account:
+            self.stdout.write(
+                f"Sign up by hand (/cabinet/signup/): account {portal.signup_account}, "
+                f"check value {portal.signup_check_value} (the amount of its last invoice); "
+                "the one-time code arrives in the local outbox (/notify/outbox/, as admin)"
+            )
 
     @staticmethod
     def _existing_logins() -> list[tuple[str, str, str]]:
