@@ -26,9 +26,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 	$(BIN)/okno compile_translations --verbosity 0 > /dev/null
+	$(BIN)/okno assistant train --if-missing
 
 install-test: $(VENV)/.installed-test
 	$(BIN)/okno compile_translations --verbosity 0 > /dev/null
+	$(BIN)/okno assistant train --if-missing
 
 demo: install
 	$(BIN)/okno migrate --no-input

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-ORDER = ["bench_deadlines.py", "bench_registration.py", "bench_seed.py", "bench_report.py"]
+ORDER = ["bench_deadlines.py", "bench_registration.py", "bench_seed.py", "bench_report.py", "bench_home.py"]
 
 if __name__ == "__main__":
     for name in ORDER:

@@ -59,6 +59,8 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For is believed (okno.core.middleware).
+OKNO_TRUSTED_PROXIES = env.list("OKNO_TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -82,11 +84,13 @@ INSTALLED_APPS = [
     "okno.outages",
     "okno.notify",
     "okno.contact_center",
+    "okno.assistant",
     "okno.content",
     "okno.portal",
 ]
 
 MIDDLEWARE = [
+    "okno.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "okno.core.middleware.RequestIdMiddleware",
@@ -229,7 +233,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Okno API",
     "DESCRIPTION": "Single-window appeals registry, metering and billing of an electric utility.",
-    "VERSION": "1.2.0",
+    "VERSION": "1.3.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, so the schema has no colliding enums.
@@ -323,11 +327,22 @@ NOTIFY_OUTBOX_DIR = env.str(
     "NOTIFY_OUTBOX_DIR", default="" if OKNO_ENV == "test" else str(VAR_DIR / "outbox")
 )
 
+# The shared cache: rate limits and throttles of the public site, the cabinet, the kiosk and the API count
+# here, so every web worker must see the same one. Redis in production (CACHE_URL=redis://…); a file
+# cache under var/ on one machine (the demo); per-process memory only in the tests.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default="locmemcache://" if OKNO_ENV == "test" else f"filecache://{VAR_DIR / 'cache'}"
+    )
+}
+
 # The public site, the cabinet and the kiosk.
 OKNO_RECEPTION_LIMIT = env.int("OKNO_RECEPTION_LIMIT", default=10)  # reception appeals per IP an hour
 OKNO_PAYMENT_SIMULATOR = env.bool("OKNO_PAYMENT_SIMULATOR", default=not PRODUCTION)
 OKNO_ACQUIRING_URL = env.str("OKNO_ACQUIRING_URL", default="")  # …?order={order}&amount={amount}
 OKNO_KIOSK_IDLE_SECONDS = env.int("OKNO_KIOSK_IDLE_SECONDS", default=90)
+OKNO_CABINET_IDLE_SECONDS = env.int("OKNO_CABINET_IDLE_SECONDS", default=3600)
+OKNO_KIOSK_NETWORKS = env.list("OKNO_KIOSK_NETWORKS", default=[])  # CIDRs of the terminals; [] = any
 
 # The contact centre's Asterisk adapters (see docs/contact-centre/telephony.md for the rest).
 CC_AGI_BIND = env.str("CC_AGI_BIND", default="127.0.0.1:4573")

@@ -31,6 +31,10 @@ def _eager_jobs(settings):
     settings.CELERY_BROKER_URL = ""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = str(settings.VAR_DIR / "test-media")
+    # Rate limits count in the cache: per test process, never shared between parallel test workers.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "okno-tests"}
+    }
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher"
     ]  # speed only; never in production

@@ -1006,8 +1006,48 @@ def comment(appeal: Appeal, *, actor: User, text: str, expected_version: int | N
         return _event(_lock(appeal, expected_version), EventType.COMMENT, actor, reason=text.strip())
 
 
+_MARKUP = (b"<html", b"<script", b"<svg", b"<!doctype", b"<iframe", b"<object", b"<?xml", b"<body", b"<head")
+# The extension a stored file gets for its real type (a text file named "setup.bat" is kept as
+# "setup.bat.txt": nothing a member of staff downloads opens as a program).
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/tiff": (".tif", ".tiff"),
+    "text/plain": (".txt",),
+    "application/msword": (".doc", ".xls"),
+    "application/vnd.ms-excel": (".xls",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+}
+
+
+def _office_zip(upload: UploadedFile) -> str | None:
+    """A ZIP is accepted only as an Office Open XML document: Word or Excel, by its parts."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    finally:
+        upload.seek(0)
+    if "[Content_Types].xml" not in names:
+        return None
+    if any(n.startswith("word/") for n in names):
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if any(n.startswith("xl/") for n in names):
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return None
+
+
 def _sniff(head: bytes) -> str | None:
-    """The real type of an upload from its first bytes (the browser's claim is not trusted)."""
+    """The real type of an upload from its first bytes (the browser's claim is not trusted).
+
+    ``"zip"`` means a ZIP container, to be looked into (:func:`_office_zip`). Text is accepted only when
+    it is valid UTF-8 (a character cut at the end of ``head`` does not count) and holds no markup.
+    """
     signatures = [
         (b"%PDF-", "application/pdf"),
         (b"\xff\xd8\xff", "image/jpeg"),
@@ -1020,16 +1060,26 @@ def _sniff(head: bytes) -> str | None:
         if head.startswith(sig):
             return mime
     if head.startswith(b"PK\x03\x04"):
-        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        return "zip"
+    import codecs
+
     try:
-        head.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
         return None
-    if b"<" in head[:64] and (
-        b"<html" in head.lower() or b"<script" in head.lower() or b"<svg" in head.lower()
-    ):
+    lowered = head.lower()
+    if b"\x00" in head or any(marker in lowered for marker in _MARKUP):
         return None
     return "text/plain"
+
+
+def stored_name(name: str, mime: str) -> str:
+    """The upload's name, cleaned, with the extension of its real type added when it lacks it."""
+    name = (name or "file").replace("/", "_").replace("\\", "_").strip() or "file"
+    extensions = EXTENSIONS.get(mime, ())
+    if extensions and not name.lower().endswith(extensions):
+        name = f"{name}{extensions[0]}"
+    return name[-200:]
 
 
 def add_attachment(appeal: Appeal, *, actor: User, upload: UploadedFile) -> Attachment:
@@ -1040,9 +1090,11 @@ def add_attachment(appeal: Appeal, *, actor: User, upload: UploadedFile) -> Atta
         raise ValidationError(
             {"file": [_("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}]}
         )
-    head = upload.read(512)
+    head = upload.read(2048)
     upload.seek(0)
     mime = _sniff(head)
+    if mime == "zip":
+        mime = _office_zip(upload)
     if mime is None or mime not in MAX_ATTACHMENTS_TYPES:
         raise ValidationError(
             {"file": [_("Files of this type are not accepted (PDF, images, text and office documents are).")]}
@@ -1051,7 +1103,7 @@ def add_attachment(appeal: Appeal, *, actor: User, upload: UploadedFile) -> Atta
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = (upload.name or "file").replace("/", "_").replace("\\", "_")[-200:]
+    name = stored_name(upload.name or "file", mime)
     with transaction.atomic(), acting_as(actor):
         appeal = _lock(appeal)
         att = Attachment(

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -96,33 +96,45 @@ def create_order(*, account: Account, amount_kop: int, cabinet_user: Any, actor:
     return order
 
 
-def _order(ref: Any) -> PaymentOrder | None:
+def find_order(ref: Any) -> PaymentOrder | None:
+    """The order whose token is ``ref`` (a token, or an order already), or ``None``."""
+    if isinstance(ref, PaymentOrder):
+        return ref
     token = str(ref or "").strip()
     if not token or len(token) > 64:
         return None
-    return PaymentOrder.objects.filter(token=token).first()
+    return PaymentOrder.objects.select_related("account").filter(token=token).first()
 
 
 def order_paid(ref: Any, payment: Payment) -> PaymentOrder | None:
-    """Mark the order named ``ref`` (a token) paid by ``payment``; idempotent (a replayed callback
-    changes nothing). A declined order that is paid after all becomes paid: the money came."""
-    order = _order(ref)
+    """Mark the order named ``ref`` (a token or the order) paid by ``payment``; idempotent (a replayed
+    callback changes nothing). A declined order that is paid after all becomes paid: the money came.
+    A payment that already paid an order pays no other (a replay naming another order is ignored).
+    The caller checks that the payment's account and amount are the order's."""
+    order = find_order(ref)
     if order is None:
         return None
-    now = timezone.now()
-    changed = PaymentOrder.objects.filter(
-        pk=order.pk, status__in=[PaymentOrder.Status.CREATED, PaymentOrder.Status.DECLINED]
-    ).update(status=PaymentOrder.Status.PAID, payment=payment, finished_at=now)
-    if changed:
-        before = audit.snapshot(order)
-        order.refresh_from_db()
-        audit.log_change(order, "update", before, audit.snapshot(order))
+    with transaction.atomic():
+        if PaymentOrder.objects.filter(payment=payment).exclude(pk=order.pk).exists():
+            return order
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                changed = PaymentOrder.objects.filter(
+                    pk=order.pk, status__in=[PaymentOrder.Status.CREATED, PaymentOrder.Status.DECLINED]
+                ).update(status=PaymentOrder.Status.PAID, payment=payment, finished_at=now)
+        except IntegrityError:  # a concurrent replay gave the payment to another order first
+            return order
+        if changed:
+            before = audit.snapshot(order)
+            order.refresh_from_db()
+            audit.log_change(order, "update", before, audit.snapshot(order))
     return order
 
 
 def order_declined(ref: Any) -> PaymentOrder | None:
     """Mark the order named ``ref`` declined unless it has been paid (idempotent)."""
-    order = _order(ref)
+    order = find_order(ref)
     if order is None:
         return None
     changed = PaymentOrder.objects.filter(pk=order.pk, status=PaymentOrder.Status.CREATED).update(

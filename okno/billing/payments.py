@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from okno.customers.models import Account, ContactEvent
 
 REGISTRY_PROVIDER = "registry"
 ACQUIRING_PROVIDER = "acquiring"
+log = logging.getLogger(__name__)
 _AMOUNT_RE = re.compile(r"^\d+([.,]\d{1,2})?$")
 #: The largest single payment accepted: 10,000,000.00 ₽ (a household pays far less; a bigger figure
 #: is a keying error, and an unbounded one would overflow the database column).
@@ -540,8 +542,12 @@ def acquiring_payment(payload: dict[str, Any]) -> tuple[Payment | None, bool]:
     """Register a succeeded acquiring payment from a verified callback body. Returns
     ``(payment, created)``; ``(None, False)`` for a status other than ``succeeded``.
 
-    A body naming a cabinet order (``order``: its token, see :mod:`okno.billing.online`) marks that
-    order paid by the payment (or declined for a ``declined``/``failed`` status), idempotently."""
+    A body naming a cabinet order (``order``: its token, see :mod:`okno.billing.online`) takes the
+    account from the order (``account`` may then be left out). The order is marked paid only when the
+    body's account (if given) and amount are the order's; otherwise the payment is registered as any
+    other (the money came) but the order stays pending and a warning is logged for an operator. A
+    ``declined``/``failed`` status declines the order. Registering and marking are one transaction;
+    replays are idempotent."""
     from okno.billing import online
 
     status = str(payload.get("status", "")).lower()
@@ -549,12 +555,13 @@ def acquiring_payment(payload: dict[str, Any]) -> tuple[Payment | None, bool]:
         if status in ("declined", "failed", "canceled", "cancelled"):
             online.order_declined(payload.get("order"))
         return None, False
+    order = online.find_order(payload.get("order"))
     errors: dict[str, list[str]] = {}
     external_id = str(payload.get("payment_id") or "").strip()
     if not external_id:
         errors["payment_id"] = [_("This field is required.")]
     account_text = str(payload.get("account") or "").strip()
-    if not account_text:
+    if not account_text and order is None:
         errors["account"] = [_("This field is required.")]
     amount_kop = 0
     try:
@@ -577,21 +584,45 @@ def acquiring_payment(payload: dict[str, Any]) -> tuple[Payment | None, bool]:
     if errors:
         raise ValidationError(errors)
     assert paid_on is not None
-    existing = Payment.objects.filter(provider=ACQUIRING_PROVIDER, external_id=external_id).first()
-    if existing is not None:
-        online.order_paid(payload.get("order"), existing)
-        return existing, False
-    payment = register_payment(
-        amount_kop=amount_kop,
-        paid_on=paid_on,
-        source=Payment.Source.ACQUIRING,
-        account_text=account_text,
-        provider=ACQUIRING_PROVIDER,
-        external_id=external_id,
-        period=period,
-    )
-    online.order_paid(payload.get("order"), payment)
+    matches = order is not None and _order_matches(order, account_text, amount_kop)
+    if order is not None and not matches:
+        log.warning(
+            "acquiring payment %s does not match order %s (account %r, amount %s kop; the order: %s, %s "
+            "kop): registered as an ordinary payment, the order stays pending",
+            external_id,
+            order.pk,
+            account_text[:40],
+            amount_kop,
+            order.account.number,
+            order.amount_kop,
+        )
+    with transaction.atomic():
+        existing = Payment.objects.filter(provider=ACQUIRING_PROVIDER, external_id=external_id).first()
+        if existing is not None:
+            if matches and existing.amount_kop == amount_kop and existing.account_id == order.account_id:  # type: ignore[union-attr]
+                online.order_paid(order, existing)
+            return existing, False
+        payment = register_payment(
+            amount_kop=amount_kop,
+            paid_on=paid_on,
+            source=Payment.Source.ACQUIRING,
+            account=order.account if matches else None,  # type: ignore[union-attr]
+            account_text=account_text or (order.account.number if order is not None else ""),
+            provider=ACQUIRING_PROVIDER,
+            external_id=external_id,
+            period=period,
+        )
+        if matches:
+            online.order_paid(order, payment)
     return payment, True
+
+
+def _order_matches(order: Any, account_text: str, amount_kop: int) -> bool:
+    """Whether a callback's account (when given) and amount are those of ``order``."""
+    from okno.customers.numbers import normalize_account_number
+
+    same_account = not account_text or normalize_account_number(account_text) == order.account.number
+    return same_account and amount_kop == order.amount_kop
 
 
 def _paid_on(text: str) -> dt.date:

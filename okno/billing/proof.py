@@ -4,8 +4,9 @@ The check value is what the holder sees on paper at home:
 
 * the amount to pay on the account's **last invoice** (``Invoice.total_kop`` of the latest period),
   typed in roubles as "1234.56", "1 234,56", "1234,5 ₽" or "1234" (whole roubles);
-* for an account that has had no invoice yet, the **serial number of its meter** (one that is in
-  service or faulty, not a removed one), compared without spaces, dashes and case.
+* for an account that has had no invoice yet, or whose last invoice's total is under one rouble
+  (zero or an advance: a value anyone could guess), the **serial number of its meter** (one that is
+  in service or faulty, not a removed one), compared without spaces, dashes and case.
 
 Used by the personal cabinet (sign-up, linking another account) and the kiosk. Callers must show
 one generic message when the result is ``None``: this module never says *which* part was wrong,
@@ -28,6 +29,8 @@ from okno.customers.numbers import is_valid_account_number, normalize_account_nu
 __all__ = ["account_by_proof", "check_value_hint", "normalize_amount_kop", "normalize_serial"]
 
 _NO_ACCOUNT_ID = -1
+#: An invoice total under this many kopecks (one rouble) is too easy to guess to be a proof.
+MIN_PROOF_TOTAL_KOP = 100
 _MAX_INPUT = 64
 _AMOUNT_NOISE = re.compile(r"(?:₽|руб\.?|рублей|рубля|рубль|р\.|rub\.?|rur)", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f'’]")
@@ -99,6 +102,8 @@ def _expected(account_id: int) -> tuple[int | None, list[str]]:
         .values_list("total_kop", flat=True)
         .first()
     )
+    if invoice is not None and invoice < MIN_PROOF_TOTAL_KOP:
+        invoice = None  # 0 ₽ or an advance: fall back to the meter serial
     serials = list(
         Meter.objects.filter(account_id=account_id)
         .exclude(status=Meter.Status.REMOVED)

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from okno.contact_center.ivr import FlowError, validate_flow
+from okno.contact_center.ivr import FlowError, validate_flow, validate_queues
 from okno.contact_center.models import (
     Agent,
     Call,
@@ -194,6 +194,7 @@ class IvrFlowVersionAdmin(admin.ModelAdmin):
         for version in queryset.filter(published_at__isnull=True):
             try:
                 validate_flow(version.definition)
+                validate_queues(version.definition, Queue.objects.values_list("code", flat=True))
             except FlowError as exc:
                 self.message_user(request, f"{version}: {exc}", level=messages.ERROR)
                 continue

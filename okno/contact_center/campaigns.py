@@ -12,7 +12,12 @@ selections live in :mod:`okno.contact_center.campaign_targets`):
   who have not rated it; they are asked to rate the answer from 1 to 5 on the keypad, and the answer is
   recorded on the target and as the appeal's rating (:func:`okno.appeals.actions.rate`);
 * **callback** — the callers waiting for a callback (pending :class:`~okno.contact_center.models.Callback`
-  rows): an answered call is put through to the callback's queue.
+  rows). The dialler does not dial them: the engine's own callback logic does
+  (:mod:`okno.contact_center.engine`), so the caller keeps their place — a callback is dialled only when
+  it is at the front of its queue (ordered by the original call's arrival) and an agent is free, and it
+  is marked done at the agent's wrap-up. The campaign follows its callbacks (:func:`next_due` mirrors
+  each Callback's status on its target: done → *done*, failed → *failed*); the do-not-call list still
+  applies (a listed number's callback is failed).
 
 One target per number (several accounts of one customer under one outage make one call). The target
 keeps the customer's time zone — the branch of their service point — and the calling window
@@ -341,14 +346,31 @@ def _claim(target: CampaignTarget, now: dt.datetime) -> bool:
     return bool(taken)
 
 
-def _claim_callback(target: CampaignTarget) -> bool:
-    """A callback target is dialled only while its callback still waits; it is then *dialling*, so the
-    engine does not put it through as well."""
-    callback_id = target.context.get("callback_id")
-    taken = Callback.objects.filter(pk=callback_id, status=CallbackStatus.PENDING).update(
-        status=CallbackStatus.DIALLING
-    )
-    return bool(taken)
+def _follow_engine_callbacks(campaign: Campaign, now: dt.datetime) -> None:
+    """A callback campaign's targets follow their Callback rows, which the engine dials in queue order
+    (keeping the caller's place); numbers on the do-not-call list are skipped and their callback failed."""
+    targets = list(campaign.targets.filter(status__in=[TargetStatus.PENDING, TargetStatus.DIALLING]))
+    if not targets:
+        return
+    callbacks = Callback.objects.in_bulk([t.context.get("callback_id") for t in targets if t.context])
+    blocked = _do_not_call([t.number for t in targets])
+    with transaction.atomic():
+        for target in targets:
+            callback = callbacks.get(target.context.get("callback_id"))
+            if callback is None:
+                _skip(target, TargetResult.HANDLED)
+            elif target.number in blocked and callback.status == CallbackStatus.PENDING:
+                if _skip(target, TargetResult.DO_NOT_CALL):
+                    Callback.objects.filter(pk=callback.pk, status=CallbackStatus.PENDING).update(
+                        status=CallbackStatus.FAILED, done_at=now
+                    )
+            elif callback.status in (CallbackStatus.DONE, CallbackStatus.FAILED):
+                done = callback.status == CallbackStatus.DONE
+                CampaignTarget.objects.filter(pk=target.pk, status=target.status).update(
+                    status=TargetStatus.DONE if done else TargetStatus.FAILED,
+                    result=TargetResult.ANSWERED if done else TargetResult.NO_ANSWER,
+                    attempts=callback.attempts,
+                )
 
 
 def _do_not_call(numbers: list[str]) -> set[str]:
@@ -374,6 +396,9 @@ def next_due(
         campaigns = campaigns.filter(pk=campaign.pk)
     out: list[CampaignTarget] = []
     for c in campaigns:
+        if c.kind == CampaignKind.CALLBACK:  # the engine dials callbacks, in their queue's order
+            _follow_engine_callbacks(c, now)
+            continue
         if len(out) >= limit:
             break
         due = c.targets.filter(
@@ -411,12 +436,6 @@ def next_due(
                         _skip(target, TargetResult.DO_NOT_CALL)
                     elif purpose is not None and target.customer_id not in consented:
                         _skip(target, TargetResult.NO_CONSENT)
-                    elif c.kind == CampaignKind.CALLBACK and target.status == TargetStatus.PENDING:
-                        if _claim(target, now):
-                            if _claim_callback(target):
-                                out.append(target)
-                            else:
-                                _skip(target, TargetResult.HANDLED)
                     elif _claim(target, now):
                         out.append(target)
     return out

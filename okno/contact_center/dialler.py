@@ -16,8 +16,9 @@ An Asterisk dialer would send an AMI ``Originate`` (``Channel: PJSIP/<number>@<t
 ``Application`` that plays the message and reads a digit) and wait for ``OriginateResponse``
 (``Reason`` 4 answered, 3 no answer, 5 busy, anything else failed).
 
-An answered callback is put through to its queue (:func:`okno.contact_center.engine.enqueue`): the
-customer is on the line and waits for the next free operator like any caller.
+Callback campaigns are not dialled here: the engine dials each callback when it reaches the front of
+its queue and an agent is free (the caller keeps their place), and marks it done at the wrap-up;
+:func:`okno.contact_center.campaigns.next_due` only mirrors the callbacks' status on the targets.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from okno.core.jobs import job
 
 DEFAULT_DIALER = "okno.contact_center.dialler.SimulatedDialer"
 #: The call outcome recorded for each dial outcome. An answered automated message counts as served by
-#: the IVR (no operator took part); an answered callback waits in its queue for an operator.
+#: the IVR (no operator took part).
 CALL_OUTCOME: dict[str, str] = {
     campaigns.TargetResult.ANSWERED: CallOutcome.SELF_SERVICE,
     campaigns.TargetResult.NO_ANSWER: CallOutcome.NO_ANSWER,
@@ -153,8 +154,7 @@ def _request(target: CampaignTarget) -> DialRequest:
 def _record_call(
     target: CampaignTarget, request: DialRequest, result: DialResult, started: dt.datetime, caller: str
 ) -> Call:
-    """The outbound call as it went (an answered callback stays open: it goes to its queue)."""
-    through = target.campaign.kind == CampaignKind.CALLBACK and result.outcome == "answered"
+    """The outbound call as it went."""
     ended = started + dt.timedelta(seconds=result.ring_s + result.talk_s)
     return Call.objects.create(
         direction=Direction.OUTBOUND,
@@ -163,8 +163,8 @@ def _record_call(
         customer_id=target.customer_id,
         account_id=target.account_id,
         started_at=started,
-        ended_at=None if through else ended,
-        outcome=CallOutcome.IN_IVR if through else CALL_OUTCOME.get(result.outcome, CallOutcome.FAILED),
+        ended_at=ended,
+        outcome=CALL_OUTCOME.get(result.outcome, CallOutcome.FAILED),
         campaign_target=target,
         telephony_id=result.telephony_id[:64],
         ivr_state={
@@ -182,8 +182,6 @@ def dial_due(
     *, now: dt.datetime | None = None, limit: int = 50, dialer: Dialer | None = None, actor: Any = None
 ) -> dict[str, int]:
     """Dial up to ``limit`` due targets; returns counts by outcome, and campaigns finished."""
-    from okno.contact_center import engine
-
     now = now or timezone.now()
     dialer = dialer or get_dialer()
     caller = _caller_id()
@@ -200,15 +198,6 @@ def dial_due(
         campaigns.record_result(target, result.outcome, result.answer, call=call, actor=actor, now=now)
         counts["dialled"] += 1
         counts[result.outcome] += 1
-        if target.campaign.kind == CampaignKind.CALLBACK and result.outcome == "answered":
-            queue = target.context.get("queue") or (
-                target.campaign.queue.code if target.campaign.queue else ""
-            )
-            try:
-                engine.enqueue(call, queue)
-                counts["put_through"] += 1
-            except engine.EngineError:  # no queue to put it through to: the call could not go on
-                Call.objects.filter(pk=call.pk).update(outcome=CallOutcome.FAILED, ended_at=now)
     counts["finished"] = campaigns.finish_completed(actor=actor)
     return counts
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -62,6 +63,8 @@ from okno.contact_center.models import (
 )
 from okno.customers.models import Account
 from okno.customers.numbers import normalize_phone
+
+logger = logging.getLogger(__name__)
 
 #: How long the transcript kept on the call may grow (turns).
 LOG_LIMIT = 200
@@ -309,7 +312,8 @@ def _apply(ctx: _Ctx) -> None:
             at=ctx.now,
             queue=queue,
             agent=agent_name(agent),
-            data=[_secs(ctx.now - (call.enqueued_at or ctx.now)), call.uid, 0],
+            # bridged channel: the agent's interface, the channel the caller is bridged to
+            data=[_secs(ctx.now - (call.enqueued_at or ctx.now)), agent_name(agent), 0],
         )
         ctx.connected.append(call)
 
@@ -335,13 +339,16 @@ def _dial_callback(ctx: _Ctx, callback: Callback, agent: Agent) -> Call:
         ivr_state={"callback": callback.pk, "callback_of": str(original.uid)},
     )
     _set_agent(agent, AgentState.ON_CALL, ctx.now)
+    queue = ctx.queue_codes.get(callback.queue_id, "")
+    # queue_log: the callback enters its queue (at its kept place, the front) before it is connected
+    _event(out, "ENTERQUEUE", at=ctx.now, queue=queue, data=["", callback.number, 1])
     _event(
         out,
         "CONNECT",
         at=ctx.now,
-        queue=ctx.queue_codes.get(callback.queue_id, ""),
+        queue=queue,
         agent=agent_name(agent),
-        data=[_secs(ctx.now - (original.enqueued_at or callback.requested_at)), out.uid, 0],
+        data=[_secs(ctx.now - (original.enqueued_at or callback.requested_at)), agent_name(agent), 0],
     )
     return out
 
@@ -404,6 +411,7 @@ _SESSION_FIELDS = (
     "_collected",
     "_after_identify",
     "_self_served",
+    "_verified",
 )
 
 
@@ -517,17 +525,19 @@ def _finish_ivr(call: Call, session: Session | None) -> None:
 
 
 def _queue_code(ctx: _Ctx, queue: str) -> str:
+    """The queue's code; a missing queue (a flow naming a queue since deleted) falls back to the default
+    queue (``Queue.is_default``, else "general") with a logged warning."""
     if queue:
-        if queue not in ctx.queues:
-            raise EngineError(f"unknown queue {queue!r}")
-        return queue
+        if queue in ctx.queues:
+            return queue
+        logger.warning("The flow names a missing queue %r: the call goes to the default queue.", queue)
     for q in ctx.queues.values():
         if q.is_default:
             return q.code
     if DEFAULT_QUEUE in ctx.queues:
         return DEFAULT_QUEUE
     if not ctx.queues:
-        raise EngineError("no queues are set up")
+        raise EngineError(_("No queues are set up."))
     return next(iter(ctx.queues))
 
 
@@ -541,7 +551,7 @@ def enqueue(call: Call, queue: str) -> Placement:
             _settle(ctx)
             return _placement(ctx, call)
         if call.answered_at is not None or call.ended_at is not None:
-            raise EngineError("the call is already answered or over")
+            raise EngineError(_("The call is already answered or over."))
         code = _queue_code(ctx, queue)
         _settle(ctx)
         q = ctx.queues[code]
@@ -583,7 +593,7 @@ def request_callback(call: Call) -> Callback:
         call = _locked(call, ctx)
         acall = ctx.calls.get(call.pk)
         if acall is None or call.outcome != CallOutcome.QUEUED:
-            raise EngineError("only a waiting call can ask for a callback")
+            raise EngineError(_("Only a waiting call can ask for a callback."))
         assert call.queue is not None  # a waiting call has its queue
         position = ctx.router.position(acall)
         callback = Callback.objects.create(
@@ -717,7 +727,7 @@ def set_agent_state(agent: Agent, state: str, *, actor: Any) -> Call | None:
     """The agent logs on (available), takes a break or logs off; not during a call or its wrap-up. An agent
     who becomes available may take a waiting call at once: that call (already theirs) is returned."""
     if state not in AGENT_STATES:
-        raise EngineError(f"{state!r} is not a state an agent chooses")
+        raise EngineError(_("%(state)r is not a state an agent chooses.") % {"state": state})
     now = timezone.now()
     with transaction.atomic():
         ctx = _load(now)
@@ -875,8 +885,9 @@ def _record_contact(call: Call, actor: Any = None) -> None:
 
 def wallboard() -> dict[str, dict[str, Any]]:
     """Per queue (by code): calls waiting, the longest wait (s), callbacks pending, the members by state,
-    calls offered, answered and abandoned today and today's service level (answered within the norm over
-    answered and abandoned; ``None`` before the first such call)."""
+    calls offered, answered and abandoned today and today's service level by the one definition of
+    :func:`okno.contact_center.stats.service_level` (answered within the norm / (offered − short
+    abandons); ``None`` before the first call)."""
     now = timezone.now()
     start = _start_of_day(now)
     out: dict[str, dict[str, Any]] = {}
@@ -901,16 +912,38 @@ def wallboard() -> dict[str, dict[str, Any]]:
         .annotate(n=Count("id"))
         .values_list("queue_id", "n")
     )
-    for q in Queue.objects.order_by("name"):
-        today = Call.objects.filter(queue=q, enqueued_at__gte=start, direction=Direction.INBOUND)
-        norm = dt.timedelta(seconds=q.target_answer_s)
-        figures = today.aggregate(
-            offered=Count("id"),
-            answered=Count("id", filter=Q(answered_at__isnull=False)),
-            within=Count("id", filter=Q(answered_at__isnull=False, answered_at__lte=F("enqueued_at") + norm)),
-            abandoned=Count("id", filter=Q(outcome=CallOutcome.ABANDONED)),
+    from okno.contact_center.stats import (
+        SHORT_ABANDON_S,
+        callback_connections,
+        classify_call,
+        service_level,
+    )
+
+    today_calls = list(
+        Call.objects.filter(enqueued_at__gte=start, direction=Direction.INBOUND, queue__isnull=False).values(
+            "pk", "queue_id", "enqueued_at", "answered_at", "ended_at", "outcome"
         )
-        counted = figures["answered"] + figures["abandoned"]
+    )
+    connected = callback_connections(c["pk"] for c in today_calls if c["outcome"] == CallOutcome.CALLBACK)
+    for q in Queue.objects.order_by("name"):
+        figures = {"offered": 0, "answered": 0, "within": 0, "abandoned": 0, "short": 0}
+        for c in today_calls:
+            if c["queue_id"] != q.pk or c["enqueued_at"] is None:
+                continue
+            f = classify_call(
+                enqueued_at=c["enqueued_at"],
+                answered_at=c["answered_at"],
+                ended_at=c["ended_at"],
+                outcome=c["outcome"],
+                target_s=float(q.target_answer_s),
+                short_abandon_s=SHORT_ABANDON_S,
+                callback_connected_at=connected.get(c["pk"]),
+            )
+            figures["offered"] += 1
+            figures["answered"] += f.answered
+            figures["within"] += f.within
+            figures["abandoned"] += f.abandoned or f.short_abandon  # every abandon, the short included
+            figures["short"] += f.short_abandon
         row = waiting.get(q.pk)
         longest = _secs(now - row["first"]) if row and row["first"] else 0
         agents = {state: members.get(q.pk, {}).get(state, 0) for state in AgentState.values}
@@ -924,7 +957,8 @@ def wallboard() -> dict[str, dict[str, Any]]:
             "answered": figures["answered"],
             "abandoned": figures["abandoned"],
             "answered_within": figures["within"],
-            "service_level": figures["within"] / counted if counted else None,
+            "short_abandons": figures["short"],
+            "service_level": service_level(figures["within"], figures["offered"], figures["short"]),
             "target_answer_s": q.target_answer_s,
             "target_service_level": float(q.target_service_level),
         }

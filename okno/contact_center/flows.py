@@ -32,6 +32,7 @@ MAIN_FLOW: dict[str, Any] = {
                 "3": "balance",
                 "4": "planned",
                 "5": "connection",
+                "6": "other",
                 "9": "bye",
             },
         },
@@ -42,7 +43,9 @@ MAIN_FLOW: dict[str, Any] = {
             "options": {"1": "outage_queue", "2": "menu"},
         },
         "outage_queue": {"type": "queue", "queue": "outage"},
-        "reading": {"type": "reading", "next": "menu"},
+        # A reading refused after the retries, no meter in service, or 0: the readings queue.
+        "reading": {"type": "reading", "next": "menu", "operator": "readings_queue"},
+        "readings_queue": {"type": "queue", "queue": "readings"},
         "balance": {"type": "balance", "next": "balance_menu"},
         "balance_menu": {
             "type": "menu",
@@ -52,6 +55,7 @@ MAIN_FLOW: dict[str, Any] = {
         "billing_queue": {"type": "queue", "queue": "billing"},
         "planned": {"type": "planned_outages", "next": "menu"},
         "connection": {"type": "queue", "queue": "connection"},
+        "other": {"type": "queue", "queue": "general"},
         "operator": {"type": "queue", "queue": "general"},
         "bye": {"type": "hangup"},
     },

@@ -25,7 +25,11 @@ Step types:
 * ``menu`` — a prompt and one digit; an unknown digit or silence is re-prompted (``retries``, default 2),
   then the caller goes to the operator.
 * ``identify`` — the calling number's accounts; with none or several the caller types the account number
-  (``#`` to finish), re-prompted like a menu.
+  (``#`` to finish), re-prompted like a menu. When the calling number has accounts, only one of *those*
+  is accepted. From an unknown number a typed account number is *unverified*: it gives the
+  non-confidential answers (power at the address, planned works — never with the flat number), while
+  ``balance`` and ``reading`` first ask a second factor, the last 4 digits of the meter's serial number
+  (re-prompted like a menu; wrong after the retries: the operator).
 * ``emergency`` — during a mass outage its announcement plays first; otherwise nothing.
 * ``outage_status`` — power at the caller's address: the outage and its estimated restoration time.
 * ``planned_outages`` — planned works at the caller's address in the coming days.
@@ -33,7 +37,9 @@ Step types:
   decimal point. Both need an identified caller: they identify first (confidential data only then).
 * ``queue`` — hand the call to a queue (the ACD takes over); ``hangup`` — goodbye.
 
-``0`` reaches the operator from every step that waits for digits.
+``0`` reaches the operator from every step that waits for digits: the flow's ``operator`` step, or the
+step's own ``operator`` (a step name) where it has one — a reading refused after the retries goes there
+too (the main flow sends it to the readings queue).
 
 What the engine needs from the rest of Okno comes through :class:`Services` (the real one is
 :class:`okno.contact_center.ivr_services.OknoServices`; tests may pass their own).
@@ -41,7 +47,7 @@ What the engine needs from the rest of Okno comes through :class:`Services` (the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -123,6 +129,8 @@ class Services(Protocol):
 
     def meter_zones(self, account: AccountRef) -> int: ...
 
+    def meter_serial_matches(self, account: AccountRef, last_digits: str) -> bool: ...
+
     def submit_reading(self, account: AccountRef, digits: Sequence[str]) -> tuple[bool, str]: ...
 
 
@@ -156,6 +164,10 @@ def validate_flow(definition: Any) -> None:
                     raise FlowError(f"step {key!r}: option {digit!r} must be one key other than 0")
                 if target not in steps:
                     raise FlowError(f"step {key!r}: option {digit} goes to a missing step {target!r}")
+        if "operator" in step and step["operator"] not in steps:
+            raise FlowError(
+                f"step {key!r}: 'operator' names a step that does not exist: {step['operator']!r}"
+            )
         if kind == "queue" and not step.get("queue"):
             raise FlowError(f"step {key!r}: a queue step names its queue")
     # Steps without input must not loop forever.
@@ -167,6 +179,14 @@ def validate_flow(definition: Any) -> None:
                 raise FlowError(f"steps loop without waiting for the caller: {' → '.join(sorted(seen))}")
             seen.add(current)
             current = steps[current]["next"]
+
+
+def validate_queues(definition: dict, known: Iterable[str]) -> None:
+    """Raise :class:`FlowError` when a queue step names a queue that is not set up (``known``: the codes)."""
+    codes = set(known)
+    for key, step in (definition.get("steps") or {}).items():
+        if isinstance(step, dict) and step.get("type") == "queue" and step.get("queue") not in codes:
+            raise FlowError(f"step {key!r}: the queue {step.get('queue')!r} does not exist")
 
 
 @dataclass
@@ -186,6 +206,7 @@ class Session:
     _collected: list[str] = field(default_factory=list)
     _after_identify: str = ""
     _self_served: bool = False
+    _verified: bool = False  # the account came from the calling number or passed the second factor
 
     def __post_init__(self) -> None:
         validate_flow(self.definition)
@@ -204,6 +225,10 @@ class Session:
             self.path.append("0")
             return self._to_operator(Turn())
         step = self._steps[self._step]
+        if self._stage == "account":
+            return self._input_account(entered)
+        if self._stage == "meter_serial":
+            return self._input_meter_serial(entered)
         handler = getattr(self, f"_input_{step['type']}")
         return handler(step, entered)  # type: ignore[no-any-return]
 
@@ -239,6 +264,7 @@ class Session:
                     found = self.services.accounts_by_phone(self.caller) if self.caller else []
                     if len(found) == 1:
                         self.account = found[0]
+                        self._verified = True
                     else:
                         self._after_identify = step["next"]
                         return self._ask_account(turn, "several_accounts" if found else "enter_account")
@@ -248,9 +274,14 @@ class Session:
                     found = self.services.accounts_by_phone(self.caller) if self.caller else []
                     if len(found) == 1:
                         self.account = found[0]
+                        self._verified = True
                     else:
                         self._after_identify = name
                         return self._ask_account(turn, "several_accounts" if found else "enter_account")
+                if kind in ("balance", "reading") and not self._verified:
+                    # Confidential data: a typed account number needs the second factor.
+                    self._after_identify = name
+                    return self._ask_meter_serial(turn, "enter_meter_serial")
                 if kind == "reading":
                     return self._ask_reading(turn)
                 self._self_served = True
@@ -276,7 +307,8 @@ class Session:
         raise FlowError("the flow did not wait for the caller within 100 steps")
 
     def _to_operator(self, turn: Turn) -> Turn:
-        operator = self.definition.get("operator")
+        step = self._steps.get(self._step) or {}
+        operator = step.get("operator") or self.definition.get("operator")
         if operator:
             return self._run(operator, turn)
         self.outcome = "queue:"
@@ -319,12 +351,32 @@ class Session:
     def _input_account(self, entered: str) -> Turn:
         digits = entered.rstrip("#")
         account = self.services.account_by_number(digits) if digits.isdigit() else None
+        own = self.services.accounts_by_phone(self.caller) if self.caller else []
+        if account is not None and own and account.id not in {a.id for a in own}:
+            account = None  # a known number chooses only among its own accounts
         if account is None:
             return self._retry(Turn(), lambda t: self._ask_account(t, "account_not_found"))
         self.account = account
+        self._verified = bool(own)
         turn = Turn()
         self._say(turn, "identified")
         return self._run(self._after_identify, turn)
+
+    def _ask_meter_serial(self, turn: Turn, key: str) -> Turn:
+        self._stage = "meter_serial"
+        self._say(turn, key)
+        turn.expect = Expect(max_digits=4, timeout_s=10, terminator="#")
+        return turn
+
+    def _input_meter_serial(self, entered: str) -> Turn:
+        digits = entered.rstrip("#")
+        assert self.account is not None
+        if not (len(digits) == 4 and digits.isdigit()) or not self.services.meter_serial_matches(
+            self.account, digits
+        ):
+            return self._retry(Turn(), lambda t: self._ask_meter_serial(t, "meter_serial_wrong"))
+        self._verified = True
+        return self._run(self._after_identify, Turn())
 
     def _input_identify(self, step: dict, entered: str) -> Turn:
         return self._input_account(entered)
@@ -349,8 +401,6 @@ class Session:
         return turn
 
     def _input_reading(self, step: dict, entered: str) -> Turn:
-        if self._stage == "account":
-            return self._input_account(entered)
         assert self.account is not None
         value = entered.rstrip("#")
         if (

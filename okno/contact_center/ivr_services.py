@@ -38,13 +38,16 @@ PROMPTS: dict[str, Any] = {
     "main_menu": gettext_lazy(
         "To check the power at your address, press 1. To submit meter readings, press 2. "
         "To hear your balance, press 3. To hear about planned works, press 4. "
-        "For grid connection, press 5. To end the call, press 9. To talk to an operator, press 0."
+        "For grid connection, press 5. For other questions, press 6. To end the call, press 9. "
+        "To talk to an operator, press 0."
     ),
     "outage_menu": gettext_lazy(
-        "To report a power cut to an operator, press 1. To return to the main menu, press 2."
+        "To report a power cut to an operator, press 1. To return to the main menu, press 2. "
+        "To talk to an operator, press 0."
     ),
     "balance_menu": gettext_lazy(
-        "For a question about your bill, press 1. To return to the main menu, press 2."
+        "For a question about your bill, press 1. To return to the main menu, press 2. "
+        "To talk to an operator, press 0."
     ),
     "enter_account": gettext_lazy("Please enter your account number, then press the hash key."),
     "several_accounts": gettext_lazy(
@@ -55,6 +58,13 @@ PROMPTS: dict[str, Any] = {
         "Account not found. Please check the number on your bill and enter it again."
     ),
     "identified": gettext_lazy("Thank you, your account is found."),
+    "enter_meter_serial": gettext_lazy(
+        "To hear confidential data, please enter the last 4 digits of your meter's serial number, "
+        "then press the hash key."
+    ),
+    "meter_serial_wrong": gettext_lazy(
+        "The digits do not match the meter on this account. Please enter the last 4 digits again."
+    ),
     "invalid_input": gettext_lazy("The choice was not recognised."),
     "to_operator": gettext_lazy("Let me put you through to an operator."),
     "connecting": gettext_lazy("Connecting you to an operator. Please stay on the line."),
@@ -98,6 +108,14 @@ def _cause(code: str) -> str:
     return str(dict(Cause.choices).get(code, code)).lower()
 
 
+def spoken_address(address: Any) -> str:
+    """The address as the IVR speaks it: settlement, street, house and building — never the flat."""
+    parts = [address.settlement, address.street, f"д. {address.house}" if address.house else ""]
+    if address.building:
+        parts.append(f"корп. {address.building}")
+    return ", ".join(p for p in parts if p)
+
+
 def _rub_kop(kop: int) -> dict[str, str]:
     kop = abs(int(kop))
     return {"rub": str(kop // 100), "kop": f"{kop % 100:02d}"}
@@ -130,7 +148,9 @@ class OknoServices:
 
     @staticmethod
     def _ref(account: Account) -> AccountRef:
-        return AccountRef(id=account.pk, number=account.number, address=str(account.service_point.address))
+        return AccountRef(
+            id=account.pk, number=account.number, address=spoken_address(account.service_point.address)
+        )
 
     def accounts_by_phone(self, phone: str) -> list[AccountRef]:
         value = normalize_phone(phone)
@@ -189,7 +209,7 @@ class OknoServices:
         acc = self._account(account)
         tz = acc.service_point.branch.tz
         result = power_at(account=acc.number)
-        address = account.address or str(acc.service_point.address)
+        address = spoken_address(acc.service_point.address)
         with translation.override(self.language):
             if not result.answers:
                 return _("We have no reports of a power cut at %(address)s.") % {"address": address}
@@ -224,7 +244,7 @@ class OknoServices:
         now = timezone.now()
         horizon = now + dt.timedelta(days=PLANNED_DAYS)
         result = power_at(account=acc.number)
-        address = account.address or str(acc.service_point.address)
+        address = spoken_address(acc.service_point.address)
         works = []
         for answer in result.answers[:1]:
             for o in answer.outages:
@@ -292,6 +312,18 @@ class OknoServices:
         )
         return meter.zones if meter is not None else 0
 
+    def meter_serial_matches(self, account: AccountRef, last_digits: str) -> bool:
+        """The second factor of a caller from an unknown number: the last 4 digits of the serial number
+        of a meter in service on the account."""
+        from okno.billing.models import Meter
+
+        if len(last_digits) != 4 or not last_digits.isdigit():
+            return False
+        serials = Meter.objects.filter(account_id=account.id, status=Meter.Status.ACTIVE).values_list(
+            "serial", flat=True
+        )
+        return any("".join(c for c in serial if c.isdigit())[-4:] == last_digits for serial in serials)
+
     def submit_reading(self, account: AccountRef, digits: Sequence[str]) -> tuple[bool, str]:
         from okno.billing.ivr import ivr_submit
 
@@ -301,4 +333,4 @@ class OknoServices:
         return result.ok, result.text
 
 
-__all__ = ["PLANNED_DAYS", "PROMPTS", "OknoServices"]
+__all__ = ["PLANNED_DAYS", "PROMPTS", "OknoServices", "spoken_address"]

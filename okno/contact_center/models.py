@@ -181,10 +181,11 @@ class IvrFlowVersion(models.Model):
         return f"{self.flow.code} v{self.number}"
 
     def clean(self) -> None:
-        from okno.contact_center.ivr import FlowError, validate_flow
+        from okno.contact_center.ivr import FlowError, validate_flow, validate_queues
 
         try:
             validate_flow(self.definition)
+            validate_queues(self.definition, Queue.objects.values_list("code", flat=True))
         except FlowError as exc:
             raise ValidationError({"definition": str(exc)}) from exc
 

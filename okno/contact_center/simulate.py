@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from okno.contact_center.acd import Agent, AgentState, Call, QueueSpec, Router
+from okno.contact_center.stats import SHORT_ABANDON_S, service_level
 
 _ARRIVAL, _END, _ABANDON, _OVERFLOW, _SHIFT = range(5)
 
@@ -50,13 +51,13 @@ class Figures:
     events: int = 0  # events played (arrivals, ends of talk + wrap-up, abandons, overflows, shift changes)
 
     def as_dict(self) -> dict[str, float | int]:
-        counted = self.offered - self.short_abandons
+        level = service_level(self.answered_within, self.offered, self.short_abandons)
         return {
             "offered": self.offered,
             "answered": self.answered,
             "abandoned": self.abandoned,
             "short_abandons": self.short_abandons,
-            "service_level": self.answered_within / counted if counted else 1.0,
+            "service_level": level if level is not None else 1.0,
             "asa_s": self.wait_answered_s / self.answered if self.answered else 0.0,
             "abandon_rate": self.abandoned / self.offered if self.offered else 0.0,
             "aht_s": self.talk_s / self.answered if self.answered else 0.0,
@@ -73,7 +74,7 @@ def simulate(
     aht_s: float,
     target_s: float = 20.0,
     patience_s: float | None = None,
-    short_abandon_s: float = 0.0,
+    short_abandon_s: float = SHORT_ABANDON_S,
     service: str = "exponential",
     seed: int = 1,
 ) -> Figures:
@@ -108,7 +109,7 @@ def _run(
     aht_s: float,
     target_s: float = 20.0,
     patience_s: float | None = None,
-    short_abandon_s: float = 0.0,
+    short_abandon_s: float = SHORT_ABANDON_S,
     service: str = "exponential",
     seed: int = 1,
 ) -> Figures:

@@ -12,7 +12,11 @@ Definitions (stated in every report as ``definitions``; ``service_level_variant`
 * **short abandons** — callers who hung up after waiting less than S seconds (wrong numbers, misdials);
   **abandoned** — those who waited S seconds or longer; **callbacks** — callers who left the line asking
   to be called back (they keep their place; the callback is an outbound call of the same queue);
-* **service level** = answered within T / (offered − short abandons − callbacks);
+* **service level** = answered within T / (offered − short abandons) — the one definition, used by the
+  wallboard (:func:`okno.contact_center.engine.wallboard`), these reports and the simulation
+  (:func:`service_level`, :func:`classify_call`, :data:`SHORT_ABANDON_S`). A callback stays in
+  *offered*; it counts as answered when its outbound call is connected to an agent (the wait measured
+  from the original call's first entry to that connection);
 * **ASA** = mean wait of the answered calls; **abandonment rate** = abandoned / offered;
 * **AHT** = mean (talk + wrap-up) of the handled calls (answered, hung up and wrapped up; the callbacks
   put through to an agent included);
@@ -22,7 +26,7 @@ Definitions (stated in every report as ``definitions``; ``service_level_variant`
   interval's that of all agents;
 * **first-contact resolution** = among the appeals registered on the calls (channel contact centre, a
   known customer), the share with no further appeal of the same customer on the same topic registered
-  through the contact centre within the next 7 days. For the last 7 days of data it is provisional.
+  through any channel (contact centre, portal, e-mail, visit …) within the next 7 days. For the last 7 days of data it is provisional.
 """
 
 from __future__ import annotations
@@ -51,16 +55,90 @@ STATE_EVENTS = ("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE")
 
 DEFINITIONS = {
     "offered": _("inbound calls that entered a queue in the period"),
-    "service_level": _("answered within T s / (offered − abandoned within S s − callbacks requested)"),
+    "service_level": _(
+        "answered within T s / (offered − abandoned within S s); a callback counts as answered "
+        "when it is connected"
+    ),
     "asa_s": _("mean wait of the answered calls, seconds"),
     "abandon_rate": _("abandoned after waiting at least S s / offered"),
     "aht_s": _("mean talk + wrap-up time of the handled calls, seconds"),
     "occupancy": _("talk + wrap-up time / staffed time (logged on and not paused)"),
     "fcr": _(
         "appeals registered on calls with no repeat appeal of the same customer on the same topic "
-        "through the contact centre within 7 days / appeals registered on calls"
+        "through any channel within 7 days / appeals registered on calls"
     ),
 }
+
+
+def service_level(answered_within: int, offered: int, short_abandons: int) -> float | None:
+    """The service level: answered within T / (offered − short abandons); ``None`` with nothing counted."""
+    counted = offered - short_abandons
+    return answered_within / counted if counted > 0 else None
+
+
+@dataclass(frozen=True)
+class CallFigures:
+    """How one offered call counts: answered (within T or not, with its wait), a short abandon, an
+    abandon, a callback still waiting, or still in the queue."""
+
+    answered: bool = False
+    within: bool = False
+    wait_s: float = 0.0
+    short_abandon: bool = False
+    abandoned: bool = False
+    callback: bool = False
+
+
+def classify_call(
+    *,
+    enqueued_at: dt.datetime,
+    answered_at: dt.datetime | None,
+    ended_at: dt.datetime | None,
+    outcome: str,
+    target_s: float,
+    short_abandon_s: float = SHORT_ABANDON_S,
+    callback_connected_at: dt.datetime | None = None,
+) -> CallFigures:
+    """One offered (inbound, queued) call by the shared definitions (see the module's docstring)."""
+    if answered_at is not None:
+        wait = max(0.0, _secs(enqueued_at, answered_at))
+        return CallFigures(answered=True, within=wait <= target_s, wait_s=wait)
+    if outcome == CallOutcome.CALLBACK:
+        if callback_connected_at is not None:
+            wait = max(0.0, _secs(enqueued_at, callback_connected_at))
+            return CallFigures(answered=True, within=wait <= target_s, wait_s=wait, callback=True)
+        return CallFigures(callback=True)
+    if outcome == CallOutcome.ABANDONED and ended_at is not None:
+        wait = max(0.0, _secs(enqueued_at, ended_at))
+        if wait < short_abandon_s:
+            return CallFigures(short_abandon=True, wait_s=wait)
+        return CallFigures(abandoned=True, wait_s=wait)
+    return CallFigures()
+
+
+def callback_connections(call_ids: Iterable[int]) -> dict[int, dt.datetime]:
+    """When the callbacks of these (original) calls were first connected to an agent, by call id."""
+    ids = list(call_ids)
+    if not ids:
+        return {}
+    from okno.contact_center.models import Callback
+
+    by_callback = dict(Callback.objects.filter(call_id__in=ids).values_list("pk", "call_id"))
+    out: dict[int, dt.datetime] = {}
+    if not by_callback:
+        return out
+    for state, answered in Call.objects.filter(
+        direction=Direction.OUTBOUND,
+        answered_at__isnull=False,
+        agent__isnull=False,
+        ivr_state__callback__in=list(by_callback),
+    ).values_list("ivr_state", "answered_at"):
+        call_id = by_callback.get(int((state or {}).get("callback") or 0))
+        if call_id is None or answered is None:
+            continue
+        if call_id not in out or answered < out[call_id]:
+            out[call_id] = answered
+    return out
 
 
 @dataclass
@@ -87,11 +165,11 @@ class Row:
 
     @property
     def counted(self) -> int:
-        return self.offered - self.short_abandons - self.callbacks
+        return self.offered - self.short_abandons
 
     @property
     def service_level(self) -> float | None:
-        return self.answered_within / self.counted if self.counted > 0 else None
+        return service_level(self.answered_within, self.offered, self.short_abandons)
 
     @property
     def asa_s(self) -> float | None:
@@ -164,7 +242,8 @@ class Report:
         target = f"{self.target_s:g} s" if self.target_s is not None else str(_("each queue's norm"))
         return str(
             _(
-                "answered within {target} / (offered − abandoned within {short} s − callbacks requested)"
+                "answered within {target} / (offered − abandoned within {short} s); "
+                "a callback counts as answered when connected"
             ).format(target=target, short=f"{self.short_abandon_s:g}")
         )
 
@@ -352,7 +431,9 @@ def report(
         direction=Direction.OUTBOUND, agent__isnull=False, started_at__gte=start, started_at__lt=end
     )
     appeal_calls: list[tuple[list[Row], int]] = []
-    for c in list(inbound.values(*fields)) + list(outbound.values(*fields)):
+    inbound_rows = list(inbound.values(*fields))
+    connected = callback_connections(c["pk"] for c in inbound_rows if c["outcome"] == CallOutcome.CALLBACK)
+    for c in inbound_rows + list(outbound.values(*fields)):
         is_in = c["direction"] == Direction.INBOUND
         at = c["enqueued_at"] if is_in else c["started_at"]
         groups = groups_of_call(c, at)
@@ -362,23 +443,24 @@ def report(
             target = float(q.target_answer_s) if q is not None else 20.0
         for g in groups:
             if is_in:
+                f = classify_call(
+                    enqueued_at=c["enqueued_at"],
+                    answered_at=c["answered_at"],
+                    ended_at=c["ended_at"],
+                    outcome=c["outcome"],
+                    target_s=target,
+                    short_abandon_s=short_abandon_s,
+                    callback_connected_at=connected.get(c["pk"]),
+                )
                 g.offered += 1
-                if c["answered_at"] is not None:
-                    wait = max(0.0, _secs(c["enqueued_at"], c["answered_at"]))
+                g.max_wait_s = max(g.max_wait_s, f.wait_s)
+                g.callbacks += f.callback
+                g.short_abandons += f.short_abandon
+                g.abandoned += f.abandoned
+                if f.answered:
                     g.answered += 1
-                    g.wait_answered_s += wait
-                    g.max_wait_s = max(g.max_wait_s, wait)
-                    if wait <= target:
-                        g.answered_within += 1
-                elif c["outcome"] == CallOutcome.ABANDONED and c["ended_at"] is not None:
-                    wait = max(0.0, _secs(c["enqueued_at"], c["ended_at"]))
-                    g.max_wait_s = max(g.max_wait_s, wait)
-                    if wait < short_abandon_s:
-                        g.short_abandons += 1
-                    else:
-                        g.abandoned += 1
-                elif c["outcome"] == CallOutcome.CALLBACK:
-                    g.callbacks += 1
+                    g.wait_answered_s += f.wait_s
+                    g.answered_within += f.within
             if (
                 c["outcome"] == CallOutcome.ANSWERED
                 and c["answered_at"] is not None
@@ -394,7 +476,6 @@ def report(
     # ---- first-contact resolution
     fcr_provisional = end + FCR_WINDOW > now
     if appeal_calls:
-        from okno.appeals.choices import Channel
         from okno.appeals.models import Appeal
 
         base = {
@@ -407,8 +488,7 @@ def report(
         if base:
             first = min(a["registered_at"] for a in base.values())
             last = max(a["registered_at"] for a in base.values()) + FCR_WINDOW
-            for a in Appeal.objects.filter(
-                channel=Channel.CONTACT_CENTER,
+            for a in Appeal.objects.filter(  # a repeat through any channel
                 customer_id__in={a["customer_id"] for a in base.values()},
                 registered_at__gte=first,
                 registered_at__lte=last,

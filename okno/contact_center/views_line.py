@@ -105,7 +105,14 @@ def _after_turn(call: Call, turn: Turn) -> None:
     outcome = (call.ivr_state.get("session") or {}).get("outcome", "")
     if call.outcome != CallOutcome.IN_IVR or not outcome.startswith("queue:"):
         return
-    place = engine.enqueue(call, turn.transfer_to or outcome.removeprefix("queue:"))
+    try:
+        place = engine.enqueue(call, turn.transfer_to or outcome.removeprefix("queue:"))
+    except engine.EngineError as exc:
+        engine.say(call, str(exc))
+        try:
+            place = engine.enqueue(call, "")  # the default queue
+        except engine.EngineError:
+            return
     call.refresh_from_db()
     _announce(call, place)
 

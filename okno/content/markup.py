@@ -29,7 +29,7 @@ def safe_href(href: str) -> str | None:
     low = value.lower()
     if low.startswith(_SAFE_SCHEMES):
         return value
-    if (value.startswith("/") and not value.startswith("//")) or value.startswith("#"):
+    if (value.startswith("/") and not value.startswith(("//", "/\\"))) or value.startswith("#"):
         return value
     return None
 

@@ -161,7 +161,9 @@ class Document(Translated):
     @property
     def href(self) -> str:
         if self.file:
-            return self.file.url
+            from django.urls import reverse
+
+            return reverse("site:document_file", args=[self.pk])
         return self.url
 
 

@@ -1,7 +1,7 @@
 """Search of the FAQ: case-insensitive, ё = е, with light Russian (and English) stemming.
 
-When ``pymorphy3`` is installed the words are reduced to their dictionary form; without it a small
-suffix stripper does the job well enough for a few hundred questions ("счётчики", "счётчика" and
+When ``pymorphy3`` is installed the words are first reduced to their dictionary form; then (or without
+it, alone) a small suffix stripper does the job well enough for a few hundred questions ("счётчики", "счётчика" and
 "счётчик" all match). Every word of the query must occur in the question or the answer (in either
 language), so adding a word narrows the result. The FAQ is small (hundreds of rows), so the search runs
 in Python over the published entries; it needs no database extension and behaves the same on SQLite
@@ -69,8 +69,8 @@ def stem(word: str) -> str:
     cyrillic = bool(re.search("[а-я]", word))
     if cyrillic:
         morph = _morph()
-        if morph is not None:
-            return fold(morph.parse(word)[0].normal_form)
+        if morph is not None:  # the dictionary form first, then the same ending rules: a verb and its
+            word = fold(morph.parse(word)[0].normal_form)  # noun meet ("оплатить", "оплата" → "оплат")
         endings = _RU_ENDINGS
     else:
         endings = _EN_ENDINGS

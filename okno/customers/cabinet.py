@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,8 +37,8 @@ from django.utils.translation import gettext as _
 from okno.core.context import acting_as
 from okno.customers import consents
 from okno.customers.actions import record_contact
-from okno.customers.choices import ConsentPurpose, ContactEventKind
-from okno.customers.models import Account, CabinetChallenge, CabinetLink, CabinetUser
+from okno.customers.choices import ConsentPurpose, ContactEventKind, ContactKind
+from okno.customers.models import Account, CabinetChallenge, CabinetLink, CabinetUser, ContactPoint
 from okno.customers.numbers import is_valid_phone, normalize_phone
 
 CODE_TTL = dt.timedelta(minutes=10)
@@ -52,6 +55,7 @@ _DUMMY_PASSWORD = "okno-cabinet-no-such-user"  # noqa: S105
 _dummy_hash: str | None = None
 
 Purpose = CabinetChallenge.Purpose
+log = logging.getLogger(__name__)
 
 
 class CodeResult(enum.Enum):
@@ -265,6 +269,7 @@ def sign_up(challenge: CabinetChallenge, *, actor: Any, language: str = "ru") ->
                 actor=actor,
                 source=HISTORY_CHANNEL,
             )
+            _notify_linked(account, login)
             record_contact(
                 account.customer_id,
                 kind=HISTORY_KIND,
@@ -290,6 +295,7 @@ def link_account(user: CabinetUser, account: Account, *, actor: Any) -> bool:
         if CabinetLink.objects.filter(user=user, account=account).exists():
             return False
         CabinetLink.objects.create(user=user, account=account)
+        _notify_linked(account, login_of(user))
         record_contact(
             account.customer_id,
             kind=HISTORY_KIND,
@@ -300,6 +306,35 @@ def link_account(user: CabinetUser, account: Account, *, actor: Any) -> bool:
             actor=actor,
         )
     return True
+
+
+def _notify_linked(account: Account, login: Login) -> None:
+    """After commit, tell the customer's primary e-mail (if any) that the account joined a cabinet.
+
+    The holder learns of a link they did not make (someone who found an old invoice), whatever
+    contact the cabinet user signed up with.
+    """
+    email = (
+        ContactPoint.objects.filter(customer_id=account.customer_id, kind=ContactKind.EMAIL)
+        .order_by("-is_primary", "pk")
+        .values_list("value", flat=True)
+        .first()
+    )
+    if not email:
+        return
+    subject = _("Your account was linked to a personal cabinet")
+    body = _(
+        "Account %(n)s was linked to a personal cabinet (%(login)s). If it was not you, please "
+        "contact us: the link can be removed and the account protected."
+    ) % {"n": account.number, "login": _masked(login)}
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        except Exception:  # a failed notice must not undo the link
+            log.exception("the cabinet link notice to account %s was not sent", account.number)
+
+    transaction.on_commit(send)
 
 
 def login_of(user: CabinetUser) -> Login:

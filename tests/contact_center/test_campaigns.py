@@ -15,7 +15,7 @@ from okno.appeals import actions as appeal_actions
 from okno.contact_center import campaigns, dialler, engine
 from okno.contact_center.dialler import DialResult, ScriptedDialer
 from okno.contact_center.flows import ensure_defaults
-from okno.contact_center.models import Call, Callback, Campaign, CampaignTarget, DoNotCall
+from okno.contact_center.models import Agent, Call, Campaign, CampaignTarget, DoNotCall, Queue, Skill
 from okno.core import jobs
 from okno.customers.actions import give_consent
 from okno.customers.models import Consent, ContactEvent
@@ -311,33 +311,56 @@ def test_survey_answer_is_recorded_on_the_target_and_as_the_appeals_rating(surve
     assert results["answers"]["4"] == 1 and results["average_answer"] == 4.0
 
 
-def test_answered_callback_is_put_through_to_its_queue(org, customers):
+def test_callback_campaign_leaves_the_dialling_to_the_engine_which_keeps_the_place(org, customers):
     ensure_defaults()
-    call, _turn = engine.incoming_call(caller=IVANOV_PHONE)
-    engine.enqueue(call, "general")
-    callback = engine.request_callback(call)
+    agent = Agent.objects.create(user=org.cc_operator, extension="101")
+    Skill.objects.create(agent=agent, queue=Queue.objects.get(code="general"))
+    first, _turn = engine.incoming_call(caller=IVANOV_PHONE)
+    engine.enqueue(first, "general")
+    second, _turn = engine.incoming_call(caller="+79990000002")
+    engine.enqueue(second, "general")
+    callback = engine.request_callback(first)  # Иванов leaves the line, first in the queue
     campaign = campaigns.create_campaign(kind="callback", name="Перезвоны", actor=org.admin)
     target = campaign.targets.get()
     assert target.customer_id == customers.ivanov.pk and target.context["queue"] == "general"
     campaigns.start(campaign, actor=org.admin)
+    # the dialler does not call him out of turn (nor while no agent is free)
     counts = dialler.dial_due(now=_tomorrow_msk(12), dialer=ScriptedDialer({IVANOV_PHONE: ["answered"]}))
-    assert counts["put_through"] == 1  # no consent needed: the caller asked
+    assert counts["dialled"] == 0
+    assert not Call.objects.filter(direction="outbound").exists()
+    # the agent frees: the callback is at the front (its original arrival), so it goes first
+    engine.set_agent_state(agent, "available", actor=org.cc_operator)
+    out = engine.current_call(agent)
+    assert out.direction == "outbound" and out.called == IVANOV_PHONE
+    second.refresh_from_db()
+    assert second.answered_at is None
     callback.refresh_from_db()
-    assert callback.status == "done" and callback.attempts == 1
-    out = Call.objects.get(campaign_target=target)
-    assert out.direction == "outbound" and out.outcome == "queued" and out.queue.code == "general"
+    assert callback.status == "dialling"  # connected, not done before the wrap-up
+    dialler.dial_due(now=_tomorrow_msk(12), dialer=ScriptedDialer({}))
+    target.refresh_from_db()
+    assert target.status == "pending"
+    engine.wrap_up(out, code="resolved", actor=org.cc_operator)
+    callback.refresh_from_db()
+    assert callback.status == "done"
+    dialler.dial_due(now=_tomorrow_msk(12), dialer=ScriptedDialer({}))
+    target.refresh_from_db()
+    assert (target.status, target.result) == ("done", "answered")
+    campaign.refresh_from_db()
+    assert campaign.status == "finished"
 
 
-def test_callback_handled_by_the_engine_meanwhile_is_not_dialled(org, customers):
+def test_callback_on_the_do_not_call_list_is_skipped_and_failed(org, customers):
     ensure_defaults()
     call, _turn = engine.incoming_call(caller=IVANOV_PHONE)
     engine.enqueue(call, "general")
     callback = engine.request_callback(call)
     campaign = campaigns.create_campaign(kind="callback", name="Перезвоны", actor=org.admin)
     campaigns.start(campaign, actor=org.admin)
-    Callback.objects.filter(pk=callback.pk).update(status="done")
+    DoNotCall.objects.create(number=IVANOV_PHONE)
     assert campaigns.next_due(_tomorrow_msk(12)) == []
-    assert campaign.targets.get().result == "handled"
+    assert campaign.targets.get().result == "do_not_call"
+    callback.refresh_from_db()
+    assert callback.status == "failed"
 
 
 # --------------------------------------------------------------------------------------------------- state

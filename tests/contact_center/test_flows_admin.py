@@ -32,13 +32,13 @@ def _form(version, definition, note="changed"):
 def test_editing_a_published_version_makes_a_new_version(admin_client):
     v1 = IvrFlow.objects.get(code="main").published()
     changed = copy.deepcopy(MAIN_FLOW)
-    changed["steps"]["menu"]["options"]["6"] = "operator"
+    changed["steps"]["menu"]["options"]["7"] = "operator"
     response = admin_client.post(f"/admin/contact_center/ivrflowversion/{v1.pk}/change/", _form(v1, changed))
     assert response.status_code == 302
     v1.refresh_from_db()
-    assert "6" not in v1.definition["steps"]["menu"]["options"]  # the published one is untouched
+    assert "7" not in v1.definition["steps"]["menu"]["options"]  # the published one is untouched
     v2 = IvrFlowVersion.objects.get(flow=v1.flow, number=2)
-    assert v2.published_at is None and v2.definition["steps"]["menu"]["options"]["6"] == "operator"
+    assert v2.published_at is None and v2.definition["steps"]["menu"]["options"]["7"] == "operator"
     assert IvrFlow.objects.get(code="main").published().pk == v1.pk
 
     admin_client.post(
@@ -84,3 +84,17 @@ def test_demo_seed_creates_queues_codes_flow_and_agents(org):
     }
     assert made["agents"] == 3 and said
     assert build_contact_center()["agents"] == 0  # idempotent
+
+
+def test_main_flow_reaches_the_readings_queue_other_questions_and_names_the_operator_key():
+    from okno.contact_center.flows import MAIN_FLOW
+    from okno.contact_center.ivr_services import PROMPTS
+
+    steps = MAIN_FLOW["steps"]
+    queues = {s["queue"] for s in steps.values() if s["type"] == "queue"}
+    assert {"general", "outage", "billing", "readings", "connection"} <= queues
+    assert steps[steps["reading"]["operator"]]["queue"] == "readings"
+    assert steps[steps["menu"]["options"]["6"]]["queue"] == "general"
+    for step in steps.values():
+        if step["type"] == "menu":
+            assert "press 0" in str(PROMPTS[step["prompt"]]), step["prompt"]

@@ -69,6 +69,9 @@ class Fake:
     def meter_zones(self, account):
         return 2
 
+    def meter_serial_matches(self, account, last_digits):
+        return last_digits == "4567"
+
     def submit_reading(self, account, digits):
         if digits[-1] == "1":  # the night zone "1" is lower than before
             return False, "lower than the previous one"
@@ -98,7 +101,44 @@ def test_balance_is_told_only_after_identification():
     assert turn.prompts[-1].key == "enter_account" and turn.expect.terminator == "#"
     assert "balance" not in turn.text
     turn = session.digits("100010#")
+    assert "balance" not in turn.text and turn.prompts[-1].key == "enter_meter_serial"
+    turn = session.digits("4567#")
     assert "balance of 100010" in turn.text
+
+
+def test_an_unknown_number_hears_the_outage_status_without_a_second_factor():
+    session = Session(FLOW, Fake(), caller="+70000000000")
+    session.start()
+    session.digits("1")
+    turn = session.digits("100010#")
+    assert "outage at Северск, ул. Ленина, 10" in turn.text
+    assert "enter_meter_serial" not in [p.key for p in turn.prompts]
+
+
+def test_a_known_number_is_not_let_into_another_customers_account():
+    fake = Fake(phones={"+7912": [IVANOV, AccountRef(3, "300030", "Северск")]})
+    session = Session(FLOW, fake, caller="+7912")
+    session.start()
+    session.digits("3")
+    turn = session.digits("200020#")  # Romashka's account, not on this number
+    assert turn.prompts[-1].key == "account_not_found" and session.account is None
+    turn = session.digits("100010#")
+    assert "balance of 100010" in turn.text  # one of its own: no second factor
+
+
+def test_wrong_meter_digits_are_re_prompted_then_the_operator():
+    session = Session(FLOW, Fake(), caller="+70000000000")
+    session.start()
+    session.digits("2")
+    session.digits("100010#")
+    assert session.digits("1111#").prompts[-1].key == "meter_serial_wrong"
+    assert session.digits("12#").prompts[-1].key == "meter_serial_wrong"
+    turn = session.digits("2222#")
+    assert turn.transfer_to == "general" and not fake_readings(session)
+
+
+def fake_readings(session):
+    return session.services.readings
 
 
 def test_several_accounts_on_one_number_ask_which_one():

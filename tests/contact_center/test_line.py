@@ -114,3 +114,42 @@ def test_only_call_handlers_open_the_line(client, org, settings):
     assert client.get("/cc/line/").status_code == 302
     client.force_login(org.specialist_a1)
     assert client.get("/cc/line/").status_code == 403
+
+
+def test_a_flow_naming_a_deleted_queue_still_puts_the_caller_through(line, org):
+    import copy
+
+    from django.test import Client
+
+    from okno.contact_center.flows import MAIN_FLOW
+    from okno.contact_center.models import IvrFlowVersion
+
+    flow = copy.deepcopy(MAIN_FLOW)
+    flow["steps"]["connection"]["queue"] = "nosuch"  # published before the queue was deleted
+    IvrFlowVersion.objects.update(definition=flow)
+    caller = Client(raise_request_exception=False)
+    caller.force_login(org.cc_operator)
+    url = caller.post("/cc/line/", {"picked": IVANOV_PHONE})["Location"]
+    response = caller.post(url, {"key": "5"})
+    assert response.status_code == 302
+    call = _call()
+    assert call.outcome == "queued" and call.queue.code == "general"
+    assert "You are number 1" in caller.get(url).content.decode()
+
+
+def test_an_engine_refusal_is_told_to_the_caller_and_the_call_goes_to_the_default_queue(line, monkeypatch):
+    from okno.contact_center import engine, views_line
+
+    real = engine.enqueue
+
+    def refuse_named(call, queue):
+        if queue:
+            raise engine.EngineError("The connection queue is closed.")
+        return real(call, queue)
+
+    monkeypatch.setattr(views_line.engine, "enqueue", refuse_named)
+    url = line.post("/cc/line/", {"picked": IVANOV_PHONE})["Location"]
+    assert line.post(url, {"key": "5"}).status_code == 302
+    call = _call()
+    assert call.outcome == "queued" and call.queue.code == "general"
+    assert "The connection queue is closed." in line.get(url).content.decode()

@@ -133,6 +133,12 @@ def test_a_day_through_the_engine_exports_every_event_in_its_format(org, custome
     # the answered call carries the adapter's uniqueid; the agent events none
     assert ("ENTERQUEUE", "1772431195.7", "NONE") in seen
     assert ("CONNECT", "1772431195.7", "PJSIP/101") in seen
+    # CONNECT's bridged channel is the agent's interface; the callback enters its queue first
+    connects = [t for t in lines if "|CONNECT|" in t]
+    assert connects and all(t.split("|")[6] == "PJSIP/101" for t in connects)
+    dialled_uid = f"{int(dialled.started_at.timestamp())}.{dialled.pk}"
+    dialled_events = [e for e, u, _a in seen if u == dialled_uid]
+    assert dialled_events[:2] == ["ENTERQUEUE", "CONNECT"], dialled_events
     assert all(u == "NONE" for e, u, _a in seen if e in ("ADDMEMBER", "PAUSE", "UNPAUSE", "REMOVEMEMBER"))
     waiting.refresh_from_db()
     assert (

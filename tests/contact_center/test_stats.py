@@ -11,11 +11,15 @@ call entered    what happened                               wait  talk  wrap
 4    09:25:00   caller hangs up 09:26:00 (abandon)          60
 5    09:30:00   caller asks for a callback 09:30:45         45
 6    09:35:00   alice answers 09:35:20, hangs up 09:38:20   20    180   60
-7    09:50:00   the callback: alice calls out, 2 min talk         120   30
+7    09:50:00   call 5's callback: alice calls out, 2 min   1200  120   30
 ===  =========  ==========================================  ====  ====  ====
 
-offered 6; answered 3, within 20 s 2 (calls 1 and 6: 20 s counts); SL = 2 / (6 − 1 short − 1 callback)
-= 50 %; ASA = (10 + 30 + 20) / 3 = 20 s; abandonment 1/6; AHT = (720 talk + 150 wrap) / 4 = 217.5 s.
+offered 6 (the callback stays offered); answered 4 (call 5 counts as answered when its callback is
+connected, 1,200 s after its entry), within 20 s 2 (calls 1 and 6: 20 s counts); SL = 2 / (6 − 1 short)
+= 40 %; ASA = (10 + 30 + 20 + 1200) / 4 = 315 s; abandonment 1/6; AHT = (720 talk + 150 wrap) / 4
+= 217.5 s. FCR: Romashka's billing appeal is repeated on the web two days later (any channel counts);
+Иванов's is not (his web appeal on the same topic comes after 7 days, his call two days later is about
+billing): 1 of 2.
 Staffed: alice logged on at 08:30, paused 09:40–09:50 → 50 min; bob 09:10–09:40 → 30 min; 4,800 s.
 Handling: alice 270 + 240 + 150 = 660 s, bob 210 s; occupancy 870 / 4,800 = 18.125 %.
 """
@@ -33,7 +37,7 @@ from django.urls import reverse
 
 from okno.appeals.models import Appeal
 from okno.contact_center import stats
-from okno.contact_center.models import Agent, Call, CallEvent, Queue, Skill
+from okno.contact_center.models import Agent, Call, Callback, CallEvent, Queue, Skill
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +93,10 @@ def hour(org, customers, register):
     call(at(9, 10), agent=bob, answered=at(9, 10, 30), ended=at(9, 13, 30), wrapped=at(9, 14))
     call(at(9, 20), ended=at(9, 20, 3), outcome="abandoned")
     call(at(9, 25), ended=at(9, 26), outcome="abandoned")
-    call(at(9, 30), ended=at(9, 30, 45), outcome="callback")
+    c5 = call(at(9, 30), ended=at(9, 30, 45), outcome="callback")
+    callback = Callback.objects.create(
+        call=c5, number=c5.caller, queue=general, requested_at=at(9, 30, 45), status="done", attempts=1
+    )
     call(
         at(9, 35), agent=alice, answered=at(9, 35, 20), ended=at(9, 38, 20), wrapped=at(9, 39, 20), appeal=a2
     )
@@ -103,12 +110,14 @@ def hour(org, customers, register):
         ended_at=at(9, 52),
         wrapup_ended_at=at(9, 52, 30),
         outcome="answered",
+        ivr_state={"callback": callback.pk, "callback_of": str(c5.uid)},
     )
     call(at(10, 5), agent=bob)  # after the hour
-    # Romashka calls again about billing two days later: call 6 did not resolve it. Иванов writes on the
-    # web about the same outage (another channel) and calls about billing (another topic): no repeat.
-    register(account=customers.acc_romashka, topic="billing", received_at=at(12, 0, day=4))
-    register(channel="web", received_at=at(12, 0, day=3))
+    # Romashka writes on the web about billing two days later: call 6 did not resolve it (any channel
+    # counts). Иванов writes on the web about the same outage after 7 days and calls about billing
+    # (another topic): no repeat.
+    register(account=customers.acc_romashka, topic="billing", channel="web", received_at=at(12, 0, day=4))
+    register(channel="web", received_at=at(12, 0, day=10))
     register(topic="billing", received_at=at(12, 0, day=3))
     for appeal in Appeal.objects.all():  # the appeals were registered when they were received
         Appeal.objects.filter(pk=appeal.pk).update(registered_at=appeal.received_at)
@@ -119,14 +128,14 @@ def test_worked_example_by_queue(hour):
     report = stats.report(START, END, by="queue", tz=MSK, now=at(12, 0, day=20))
     general = {r.key: r for r in report.rows}["general"]
     for row in (general, report.total):
-        assert (row.offered, row.answered, row.answered_within) == (6, 3, 2)
+        assert (row.offered, row.answered, row.answered_within) == (6, 4, 2)
         assert (row.short_abandons, row.abandoned, row.callbacks) == (1, 1, 1)
-        assert row.service_level == pytest.approx(0.5)
-        assert row.asa_s == pytest.approx(20.0)
+        assert row.service_level == pytest.approx(0.4)
+        assert row.asa_s == pytest.approx(315.0)
         assert row.abandon_rate == pytest.approx(1 / 6)
         assert row.handled == 4 and row.aht_s == pytest.approx(217.5)
         assert (row.fcr_appeals, row.fcr_resolved) == (2, 1)
-        assert row.max_wait_s == pytest.approx(60.0)
+        assert row.max_wait_s == pytest.approx(1200.0)
     assert report.total.staffed_s == pytest.approx(4800)
     assert report.total.handling_s == pytest.approx(870)
     assert report.total.occupancy == pytest.approx(0.18125)
@@ -135,7 +144,8 @@ def test_worked_example_by_queue(hour):
     billing = {r.key: r for r in report.rows}["billing"]
     assert billing.offered == 0 and billing.occupancy == pytest.approx(210 / 1800)
     assert report.service_level_variant == (
-        "answered within each queue's norm / (offered − abandoned within 5 s − callbacks requested)"
+        "answered within each queue's norm / (offered − abandoned within 5 s); "
+        "a callback counts as answered when connected"
     )
     assert not report.fcr_provisional
 
@@ -144,7 +154,7 @@ def test_one_target_for_the_report_changes_the_service_level(hour):
     report = stats.report(START, END, target_s=30, short_abandon_s=2, tz=MSK, now=at(12, 0, day=20))
     # within 30 s: calls 1, 2 and 6; the 3 s hang-up is now a real abandon
     assert report.total.answered_within == 3 and report.total.abandoned == 2
-    assert report.total.service_level == pytest.approx(3 / 5)
+    assert report.total.service_level == pytest.approx(3 / 6)
     assert "answered within 30 s / (offered − abandoned within 2 s" in report.service_level_variant
 
 
@@ -156,8 +166,8 @@ def test_worked_example_by_interval_in_the_branch_zone(hour):
     assert first.service_level == pytest.approx(1 / 3)
     assert first.staffed_s == pytest.approx(3000) and first.handling_s == pytest.approx(480)
     assert first.occupancy == pytest.approx(0.16)
-    assert (second.offered, second.callbacks, second.answered_within) == (2, 1, 1)
-    assert second.service_level == pytest.approx(1.0)
+    assert (second.offered, second.callbacks, second.answered, second.answered_within) == (2, 1, 2, 1)
+    assert second.service_level == pytest.approx(0.5)
     assert second.staffed_s == pytest.approx(1800) and second.handling_s == pytest.approx(390)
     # the same hour in Yekaterinburg (UTC+5) is 11:00–12:00
     ekb = stats.report(START, END, by="interval", tz=zoneinfo.ZoneInfo("Asia/Yekaterinburg"))
@@ -212,7 +222,7 @@ def test_command_prints_the_report_as_json(hour):
     )
     data = json.loads(out.getvalue())
     total = data["total"]
-    assert total["offered"] == 6 and total["service_level"] == 0.5 and total["aht_s"] == 217.5
+    assert total["offered"] == 6 and total["service_level"] == 0.4 and total["aht_s"] == 217.5
     assert data["service_level_variant"].startswith("answered within each queue's norm")
     assert "fcr" in data["definitions"]
 
@@ -221,7 +231,7 @@ def test_command_plain_table_and_dates_in_the_company_zone(hour):
     out = StringIO()
     call_command("cc_stats", "report", "--from", "2026-03-02 09:00", "--to", "2026-03-02 10:00", stdout=out)
     text = out.getvalue()
-    assert "General" in text and "50.0 %" in text and "217.5" in text
+    assert "General" in text and "40.0 %" in text and "217.5" in text
 
 
 def test_stats_page_for_supervisors_only(client, org, hour):
@@ -233,12 +243,12 @@ def test_stats_page_for_supervisors_only(client, org, hour):
     response = client.get(url, query)
     assert response.status_code == 200
     body = response.content.decode()
-    assert "50.0 %" in body and "217.5" in body and "each queue&#x27;s norm" in body
+    assert "40.0 %" in body and "217.5" in body and "each queue&#x27;s norm" in body
     csv = client.get(url, {**query, "format": "csv"})
     assert csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("key,label,offered") and any(
-        line.startswith("general,General,6,3,2") for line in lines
+        line.startswith("general,General,6,4,2") for line in lines
     )
     log = client.get(reverse("cc:stats_queue_log"), query)
     text = b"".join(log.streaming_content).decode()

@@ -46,6 +46,15 @@ def sign_in(client, user) -> None:
     session.save()
 
 
+def sign_in_long_ago(client, user) -> None:
+    """Put ``user`` in ``client``'s session as signed in so long ago that the sign-in has ended."""
+    from okno.portal.cabinet.session import SESSION_KEY
+
+    session = client.session
+    session[SESSION_KEY] = {"id": user.pk, "v": user.session_version, "at": 0}
+    session.save()
+
+
 @pytest.fixture
 def cabinet(client, ivanov_user):
     """A test client signed in to the cabinet as Иванов."""

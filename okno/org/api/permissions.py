@@ -27,4 +27,6 @@ class OknoPermission(BasePermission):
 
 
 def client_ip(request: Any) -> str | None:
+    """The client's address: ``REMOTE_ADDR``, which ``okno.core.middleware.TrustedProxyMiddleware``
+    sets to the real client's when the request came through a trusted proxy."""
     return request.META.get("REMOTE_ADDR") or None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -210,10 +211,14 @@ def pay_view(request: HttpRequest, account_id: int) -> HttpResponse:
     error = ""
     status = 200
     enabled = online.online_payments_enabled()
+    closed = account.closed_on is not None
     if request.method == "POST":
         amount = request.POST.get("amount", "").strip()[:30]
         user = current_user(request)
-        if not enabled:
+        if closed:
+            error = _("Account %(n)s is closed: it cannot be paid online.") % {"n": account.number}
+            status = 400
+        elif not enabled:
             error = _("Online payment is not available at the moment.")
             status = 503
         elif over_limit("cabinet-pay", str(user.pk if user else ""), limit=ORDERS_PER_HOUR, window_s=3600):
@@ -246,7 +251,8 @@ def pay_view(request: HttpRequest, account_id: int) -> HttpResponse:
             "card": card,
             "amount": amount,
             "error": error,
-            "enabled": enabled,
+            "enabled": enabled and not closed,
+            "closed": closed,
             "max_amount": rub(online.MAX_ORDER_KOP),
         },
         status=status,
@@ -271,11 +277,25 @@ def _my_order(request: HttpRequest, token: str) -> PaymentOrder:
 def pay_return(request: HttpRequest, token: str) -> HttpResponse:
     """Where the acquirer sends the customer back: the order paid, still pending, or declined."""
     order = _my_order(request, token)
+    if order.status == PaymentOrder.Status.PAID and order.payment is not None:
+        # Show the money that came, not what the order meant (the template reads order.amount);
+        # in memory only, the order is not saved.
+        order.amount_kop = order.payment.amount_kop
     return render(
         request,
         "portal/cabinet/pay_return.html",
         {"order": order, "account": order.account, "tz": order.account.service_point.branch.tz},
     )
+
+
+def _callback_url(request: HttpRequest) -> str:
+    """The acquiring callback's address: from ``OKNO_PUBLIC_URL`` when set, else from the request's
+    host as Django validated it against ``ALLOWED_HOSTS`` (``get_host``), never a raw header."""
+    path = reverse("api:acquiring-callback")
+    base = str(getattr(settings, "OKNO_PUBLIC_URL", "") or "").rstrip("/")
+    if base:
+        return f"{base}{path}"
+    return f"{request.scheme}://{request.get_host()}{path}"
 
 
 @cabinet_required
@@ -295,7 +315,7 @@ def pay_sim(request: HttpRequest, token: str) -> HttpResponse:
         if action not in ("pay", "decline"):
             return render(request, "portal/cabinet/pay_sim.html", {"order": order, "bad": True}, status=400)
         if order.status == PaymentOrder.Status.CREATED:
-            url = request.build_absolute_uri(reverse("api:acquiring-callback"))
+            url = _callback_url(request)
             code = online.send_callback(order, "succeeded" if action == "pay" else "declined", url)
             if code is None or code >= 400:
                 messages.error(

@@ -34,6 +34,7 @@ from okno.customers.numbers import is_valid_phone
 from okno.org.models import User, system_actor
 from okno.portal.abuse import over_limit
 from okno.portal.cabinet.session import cabinet_required, current_user, my_accounts, pop_draft
+from okno.portal.fields import MultipleFileField
 
 PAGE_SIZE = 20
 MAX_FILES = 5
@@ -352,24 +353,6 @@ def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> HttpRespo
 
 
 # ---------------------------------------------------------------- a new appeal
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; cleans to a list (empty when none)."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list:
-        if not data:
-            if self.required:
-                raise ValidationError(self.error_messages["required"], code="required")
-            return []
-        files = data if isinstance(data, (list, tuple)) else [data]
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
 class NewAppealForm(forms.Form):

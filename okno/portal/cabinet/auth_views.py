@@ -4,11 +4,15 @@ How a person proves who they are (docs/portal/cabinet-auth.md):
 
 * **an account** by its number and check value (:func:`okno.billing.proof.account_by_proof`): a wrong
   number and a wrong check value get the same message, status and work; after
-  :data:`PROOF_FAILURES` failures an hour per account number or per IP address the form answers 429;
+  :data:`PROOF_FAILURES` failures an hour per account number (counted together with the kiosk's) or
+  per IP address the form answers 429;
 * **an e-mail address or phone** by a 6-digit code sent there (:mod:`okno.customers.cabinet`). At
   sign-up the code goes to the contact the person typed, whether or not it is registered already:
   only the person who reads the code learns that it is (and is told to log in or reset the password);
 * **a login** by e-mail or phone and password; failures are throttled per login and per IP.
+
+Throttles count an attempt *before* checking it and hand it back when it succeeded
+(:func:`okno.portal.abuse.take`), so parallel requests cannot all slip under a limit.
 
 The challenge in progress is kept in the session (by id), never in the URL. Views change nothing
 themselves: they call the actions of :mod:`okno.customers.cabinet` as ``system:cabinet``.
@@ -16,10 +20,7 @@ themselves: they call the actions of :mod:`okno.customers.cabinet` as ``system:c
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import math
-import time
 from typing import Any
 
 from django.conf import settings
@@ -39,19 +40,19 @@ from okno.billing.proof import account_by_proof
 from okno.customers import cabinet
 from okno.customers.cabinet import CodeResult, Login, Purpose
 from okno.customers.models import CabinetChallenge, CabinetUser
-from okno.customers.numbers import normalize_account_number
 from okno.org.api.permissions import client_ip
 from okno.org.models import system_actor
-from okno.portal.abuse import attempts, is_bot, over_limit
+from okno.portal import abuse
+from okno.portal.abuse import Check, is_bot, over_limit
 from okno.portal.cabinet import auth_forms as forms
 from okno.portal.cabinet import session
 from okno.portal.cabinet.session import cabinet_required, current_user
 
 log = logging.getLogger(__name__)
 
-# Failed account proofs (sign-up, linking) per account number and per IP address in an hour.
-PROOF_FAILURES = 5
-PROOF_WINDOW_S = 3600
+# Failed account proofs (sign-up, linking; the kiosk's too) per account number and per IP in an hour.
+PROOF_FAILURES = abuse.PROOF_FAILURES
+PROOF_WINDOW_S = abuse.PROOF_WINDOW_S
 # Failed logins per login in 15 minutes, and per IP address in an hour.
 LOGIN_FAILURES = 5
 LOGIN_WINDOW_S = 900
@@ -74,9 +75,7 @@ def _ip(request: HttpRequest) -> str:
     return client_ip(request) or "-"
 
 
-def _key(value: str) -> str:
-    """A cache-safe key for what a person typed (any characters, any length)."""
-    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:32]
+_key = abuse.hashed_key
 
 
 def _home() -> str:
@@ -101,22 +100,7 @@ def safe_next(request: HttpRequest) -> str:
 # ---------------------------------------------------------------- throttling
 
 
-def _minutes_left(window_s: int) -> int:
-    return max(1, math.ceil((window_s - time.time() % window_s) / 60))
-
-
-def _blocked(checks: list[tuple[str, str, int, int]]) -> int:
-    """Minutes to wait when any (scope, key, limit, window) has used its failures up, else 0."""
-    wait = 0
-    for scope, key, limit, window_s in checks:
-        if attempts(scope, key, window_s=window_s) >= limit:
-            wait = max(wait, _minutes_left(window_s))
-    return wait
-
-
-def _fail(checks: list[tuple[str, str, int, int]]) -> None:
-    for scope, key, limit, window_s in checks:
-        over_limit(scope, key, limit=limit, window_s=window_s)
+_minutes_left = abuse.minutes_left
 
 
 def _too_many(request: HttpRequest, minutes: int) -> HttpResponse:
@@ -133,27 +117,30 @@ def _too_many(request: HttpRequest, minutes: int) -> HttpResponse:
     return response
 
 
-def _proof_checks(request: HttpRequest, number: str) -> list[tuple[str, str, int, int]]:
-    key = _key(normalize_account_number(number)[:30])
+def _proof_checks(request: HttpRequest, number: str) -> list[Check]:
     return [
-        ("cabinet-proof", key, PROOF_FAILURES, PROOF_WINDOW_S),
+        (abuse.PROOF_SCOPE, abuse.account_key(number), PROOF_FAILURES, PROOF_WINDOW_S),
         ("cabinet-proof-ip", _ip(request), PROOF_FAILURES, PROOF_WINDOW_S),
     ]
 
 
 def _proved_account(request: HttpRequest, form: forms.ProofFields) -> tuple[Any, HttpResponse | None]:
-    """The account proved by the form's number and check value; or a 429 response; or (None, None)."""
+    """The account proved by the form's number and check value; or a 429 response; or (None, None).
+
+    The attempt is counted before the check and handed back when it succeeded or the form was
+    incomplete, so only failures stay counted."""
     number = form.data.get("account_number", "")
-    checks = _proof_checks(request, number)
-    wait = _blocked(checks)
+    wait, counted = abuse.take(_proof_checks(request, number))
     if wait:
         return None, _too_many(request, wait)
     if not form.is_valid():
+        abuse.give_back(counted)
         return None, None
     account = account_by_proof(form.cleaned_data["account_number"], form.cleaned_data["check_value"])
     if account is None:
-        _fail(checks)
         form.add_error(None, _("The account number or check value does not match."))
+    else:
+        abuse.give_back(counted)
     return account, None
 
 
@@ -298,20 +285,22 @@ def login_view(request: HttpRequest) -> HttpResponse:
         form = forms.LoginForm(request.POST)
         raw = request.POST.get("login", "")[:254]
         typed = cabinet.parse_login(raw)
-        checks = [
+        checks: list[Check] = [
             ("cabinet-login", _key(typed.value or raw.strip().lower()), LOGIN_FAILURES, LOGIN_WINDOW_S),
             ("cabinet-login-ip", _ip(request), LOGIN_IP_FAILURES, LOGIN_IP_WINDOW_S),
         ]
-        wait = _blocked(checks)
+        wait, counted = abuse.take(checks)
         if wait:
             return _too_many(request, wait)
-        if form.is_valid():
+        if not form.is_valid():
+            abuse.give_back(counted)
+        else:
             user = cabinet.authenticate(form.cleaned_data["login"], form.cleaned_data["password"])
             if user is not None:
+                abuse.give_back(counted)
                 session.login(request, user)
                 cabinet.record_login(user)
                 return redirect(next_url or _home())
-            _fail(checks)
             form.add_error(None, _("The e-mail or phone and password do not match."))
         return render(request, "portal/cabinet/login.html", {"form": form, "next": next_url}, status=400)
     if current_user(request) is not None and not next_url:
@@ -515,13 +504,13 @@ def profile(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if action == "password":
         password_form = forms.PasswordChangeForm(request.POST, user=user)
-        checks = [("cabinet-password", str(user.pk), LOGIN_FAILURES, LOGIN_WINDOW_S)]
-        wait = _blocked(checks)
+        checks: list[Check] = [("cabinet-password", str(user.pk), LOGIN_FAILURES, LOGIN_WINDOW_S)]
+        wait, counted = abuse.take(checks)
         if wait:
             return _too_many(request, wait)
+        if "current" not in password_form.errors:
+            abuse.give_back(counted)  # only a wrong current password counts
         if not password_form.is_valid():
-            if "current" in password_form.errors:
-                _fail(checks)
             return _profile_page(request, user, status=400, password_form=password_form)
         cabinet.set_password(user, password_form.cleaned_data["password1"])
         session.login(request, user)  # this session goes on with the new version; the others end

@@ -5,18 +5,25 @@ user's ``session_version`` (a password change bumps it, which ends every other s
 that shows an account gets it through :func:`my_account`, which answers 404 for an account the user
 does not hold — the same answer as for one that does not exist.
 
-When the session has expired, :func:`cabinet_required` sends the person to the login page with
-``next`` and, for a POST, keeps the form's fields as a draft (:func:`pop_draft`) that the form shows
-again once they are back.
+A sign-in ends after :func:`idle_seconds` without a request (``OKNO_CABINET_IDLE_SECONDS``, an hour
+by default), or when the user's password changed or they were deactivated. :func:`current_user`
+notices it and keeps the previous user's id in the session (:data:`PREVIOUS_KEY`). Then
+:func:`cabinet_required` sends the person to the login page with ``next`` and, for a POST, keeps the
+form's fields as a draft for *that* user (:func:`save_draft`: at most :data:`DRAFT_FIELDS` fields of
+:data:`DRAFT_CHARS` characters on :data:`DRAFT_PAGES` pages), which the form shows again once the same
+user is back (:func:`pop_draft`). A POST from a session that had no cabinet user keeps nothing;
+logging out, or another user logging in on the same browser, drops the drafts.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
@@ -28,18 +35,36 @@ from okno.customers.models import Account, CabinetUser
 
 SESSION_KEY = "cabinet_user"
 DRAFT_KEY = "cabinet_drafts"
+#: The id of the user whose sign-in ended in this session (drafts are kept only for them).
+PREVIOUS_KEY = "cabinet_previous_user"
+#: Seconds without a request after which a sign-in ends (``OKNO_CABINET_IDLE_SECONDS``).
+IDLE_SECONDS = 3600
+#: The last-activity time is written back at most this often (not on every request).
+_TOUCH_EVERY_S = 60
+#: Limits of what a draft keeps: fields per page, characters per field, pages.
+DRAFT_FIELDS = 20
+DRAFT_CHARS = 10_000
+DRAFT_PAGES = 5
 # Fields never kept in a draft.
 _SECRET_FIELDS = frozenset(
     {"csrfmiddlewaretoken", "password", "password1", "password2", "current", "code", "check_value"}
 )
 
 
+def idle_seconds() -> int:
+    return int(getattr(settings, "OKNO_CABINET_IDLE_SECONDS", IDLE_SECONDS))
+
+
 def login(request: HttpRequest, user: CabinetUser) -> None:
-    """Sign ``user`` in: a fresh session key (no fixation), the user's id and session version."""
+    """Sign ``user`` in: a fresh session key (no fixation), the user's id and session version.
+
+    Drafts survive only when they are this user's; another user's are dropped."""
     drafts = request.session.get(DRAFT_KEY)
     request.session.cycle_key()
-    request.session[SESSION_KEY] = {"id": user.pk, "v": user.session_version}
-    if drafts:
+    request.session.pop(PREVIOUS_KEY, None)
+    request.session.pop(DRAFT_KEY, None)
+    request.session[SESSION_KEY] = {"id": user.pk, "v": user.session_version, "at": time.time()}
+    if isinstance(drafts, dict) and drafts.get("user") == user.pk:
         request.session[DRAFT_KEY] = drafts
     CabinetUser.objects.filter(pk=user.pk).update(last_login_at=timezone.now())
     request.cabinet_user = user  # type: ignore[attr-defined]
@@ -47,22 +72,35 @@ def login(request: HttpRequest, user: CabinetUser) -> None:
 
 def logout(request: HttpRequest) -> None:
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(PREVIOUS_KEY, None)
+    request.session.pop(DRAFT_KEY, None)
     request.session.cycle_key()
     request.cabinet_user = None  # type: ignore[attr-defined]
 
 
 def current_user(request: HttpRequest) -> CabinetUser | None:
-    """The signed-in cabinet user, or ``None`` (also when their password changed since)."""
+    """The signed-in cabinet user, or ``None`` (also when idle too long or their password changed).
+
+    A sign-in that ends here leaves the user's id under :data:`PREVIOUS_KEY`, for :func:`save_draft`."""
     if hasattr(request, "cabinet_user"):
         return request.cabinet_user  # type: ignore[no-any-return]
     user = None
     data = request.session.get(SESSION_KEY)
     if isinstance(data, dict) and data.get("id"):
-        user = CabinetUser.objects.filter(pk=data["id"], is_active=True).first()
-        if user is not None and user.session_version != data.get("v"):
-            user = None
+        now = time.time()
+        try:
+            last = float(data.get("at", now))
+        except (TypeError, ValueError):
+            last = 0.0
+        if now - last <= idle_seconds():
+            user = CabinetUser.objects.filter(pk=data["id"], is_active=True).first()
+            if user is not None and user.session_version != data.get("v"):
+                user = None
         if user is None:
             request.session.pop(SESSION_KEY, None)
+            request.session[PREVIOUS_KEY] = data["id"]
+        elif "at" in data and now - last >= _TOUCH_EVERY_S:
+            request.session[SESSION_KEY] = {**data, "at": now}
     request.cabinet_user = user  # type: ignore[attr-defined]
     return user
 
@@ -90,21 +128,44 @@ def my_account(request: HttpRequest, account_id: Any) -> Account:
 
 
 def save_draft(request: HttpRequest) -> None:
-    """Keep a POST's fields (not passwords, codes or files) for the form at ``request.path``."""
-    fields = {k: v for k, v in request.POST.items() if k not in _SECRET_FIELDS}
-    if fields:
-        drafts = request.session.get(DRAFT_KEY) or {}
-        drafts[request.path] = fields
-        request.session[DRAFT_KEY] = drafts
+    """Keep a POST's fields (not passwords, codes or files) for the form at ``request.path``, for the
+    user whose sign-in ended in this session; nothing when the session had no cabinet user."""
+    previous = request.session.get(PREVIOUS_KEY)
+    if not isinstance(previous, int):
+        return
+    fields: dict[str, str] = {}
+    for key, value in request.POST.items():
+        if key in _SECRET_FIELDS or len(key) > 100:
+            continue
+        if len(fields) >= DRAFT_FIELDS:
+            break
+        fields[key] = str(value)[:DRAFT_CHARS]
+    if not fields:
+        return
+    drafts = request.session.get(DRAFT_KEY)
+    pages = drafts.get("pages", {}) if isinstance(drafts, dict) and drafts.get("user") == previous else {}
+    pages.pop(request.path, None)
+    pages[request.path] = fields
+    while len(pages) > DRAFT_PAGES:
+        pages.pop(next(iter(pages)))
+    request.session[DRAFT_KEY] = {"user": previous, "pages": pages}
 
 
 def pop_draft(request: HttpRequest) -> dict[str, str]:
-    """The draft kept for this page when the session expired (once), or ``{}``."""
-    drafts = request.session.get(DRAFT_KEY) or {}
-    draft = drafts.pop(request.path, None)
+    """The draft the signed-in user left on this page when their session ended (once), or ``{}``."""
+    drafts = request.session.get(DRAFT_KEY)
+    if not isinstance(drafts, dict):
+        return {}
+    user = current_user(request)
+    if user is None or drafts.get("user") != user.pk:
+        if user is not None:
+            request.session.pop(DRAFT_KEY, None)  # another user's drafts: never shown, dropped
+        return {}
+    pages = drafts.get("pages") or {}
+    draft = pages.pop(request.path, None)
     if draft is not None:
-        request.session[DRAFT_KEY] = drafts
-    return draft or {}
+        request.session[DRAFT_KEY] = {"user": user.pk, "pages": pages}
+    return draft if isinstance(draft, dict) else {}
 
 
 def login_url(next_path: str) -> str:

@@ -1,9 +1,14 @@
 """The self-service terminal in an office: identify → balance → hand in a reading / print the invoice → end.
 
 * ``start`` — the account number and its check value (:func:`okno.billing.proof.account_by_proof`).
-  A wrong pair gets one generic message; failures are counted per terminal (its IP address) and over
-  :func:`identify_limit` in :data:`IDENTIFY_WINDOW_S` the terminal answers 429 until the window ends.
-  A success writes a line in the customer's contact history.
+  A wrong pair gets one generic message; failures are counted per terminal (its IP address: over
+  :func:`identify_limit` in :data:`IDENTIFY_WINDOW_S`) and per account number, together with the
+  cabinet's failed proofs (:data:`okno.portal.abuse.PROOF_SCOPE`); over either the terminal answers
+  429 until the window ends. An attempt is counted before it is checked and handed back when it
+  succeeds. A success writes a line in the customer's contact history.
+
+Outside the networks of ``OKNO_KIOSK_NETWORKS`` (CIDRs; empty = anywhere, for development and the
+demo) every kiosk page answers 404: in production list the offices' terminal networks.
 * ``home`` — balance, the last invoice's amount and due date, the meter and the last payments
   (:func:`okno.billing.queries.account_summary`, as the staff account card).
 * ``reading`` — one field per zone, :func:`okno.billing.readings.submit_reading` with the terminal
@@ -18,8 +23,6 @@ person's balance from its cache.
 from __future__ import annotations
 
 import functools
-import math
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +39,7 @@ from okno.billing.models import Invoice, Meter, Reading, rub
 from okno.billing.proof import account_by_proof
 from okno.billing.queries import account_summary, local_today, register_kwh
 from okno.billing.readings import ReadingRefused, submit_reading
+from okno.core.middleware import Network, in_networks, parse_networks
 from okno.customers.actions import record_contact
 from okno.customers.choices import ContactEventKind
 from okno.customers.models import Account
@@ -68,15 +72,41 @@ def _terminal(request: HttpRequest) -> str:
     return client_ip(request) or "-"
 
 
-def _minutes_left() -> int:
-    """Whole minutes (at least one) until the current throttling window ends."""
-    return max(1, math.ceil((IDENTIFY_WINDOW_S - time.time() % IDENTIFY_WINDOW_S) / 60))
-
-
-def _throttled() -> str:
+def _throttled(minutes: int) -> str:
     return _(
         "Too many unsuccessful attempts at this terminal. Try again in %(minutes)s min or ask the office staff."
-    ) % {"minutes": _minutes_left()}
+    ) % {"minutes": minutes}
+
+
+def _checks(terminal: str, number: str) -> list[abuse.Check]:
+    """Per terminal first (a blocked terminal does not use up the account's allowance), then per
+    account number in the scope the cabinet's sign-up and linking count in."""
+    return [
+        (THROTTLE_SCOPE, terminal, identify_limit(), IDENTIFY_WINDOW_S),
+        (abuse.PROOF_SCOPE, abuse.account_key(number), abuse.PROOF_FAILURES, abuse.PROOF_WINDOW_S),
+    ]
+
+
+def kiosk_networks() -> list[Network]:
+    return parse_networks(getattr(settings, "OKNO_KIOSK_NETWORKS", []) or [])
+
+
+def _allowed_network(request: HttpRequest) -> bool:
+    """Whether the terminal's address is in ``OKNO_KIOSK_NETWORKS`` (any address when it is empty)."""
+    networks = kiosk_networks()
+    return not networks or in_networks(_terminal(request), networks)
+
+
+def terminal_only(view: Any) -> Any:
+    """404 for a request from outside ``OKNO_KIOSK_NETWORKS``: the kiosk is not on the internet."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _allowed_network(request):
+            raise Http404
+        return view(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    return wrapper
 
 
 def _reset_language(response: HttpResponse) -> HttpResponse:
@@ -101,9 +131,10 @@ def _kiosk_page(view: Any) -> Any:
             _reset_language(response)
         return response
 
-    return never_cache(wrapper)
+    return terminal_only(never_cache(wrapper))
 
 
+@terminal_only
 @never_cache
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
@@ -116,11 +147,16 @@ def start(request: HttpRequest) -> HttpResponse:
     terminal = _terminal(request)
     if request.method == "POST":
         form = IdentifyForm(request.POST)
-        if abuse.attempts(THROTTLE_SCOPE, terminal, window_s=IDENTIFY_WINDOW_S) >= identify_limit():
-            error, status = _throttled(), 429
-        elif form.is_valid():
+        wait, counted = abuse.take(_checks(terminal, request.POST.get("number", "")))
+        if wait:
+            error, status = _throttled(wait), 429
+        elif not form.is_valid():
+            abuse.give_back(counted)
+            status = 400
+        else:
             account = account_by_proof(form.cleaned_data["number"], form.cleaned_data["check_value"])
             if account is not None:
+                abuse.give_back(counted)
                 session.identify(request, account)
                 record_contact(
                     account.customer_id,
@@ -132,12 +168,7 @@ def start(request: HttpRequest) -> HttpResponse:
                     actor=kiosk_actor(),
                 )
                 return redirect("kiosk:home")
-            if abuse.over_limit(THROTTLE_SCOPE, terminal, limit=identify_limit(), window_s=IDENTIFY_WINDOW_S):
-                error, status = _throttled(), 429
-            else:
-                error, status = _("The account number or check value does not match."), 400
-        else:
-            status = 400
+            error, status = _("The account number or check value does not match."), 400
         if error:
             # Never show the check value back on a shared screen.
             form = IdentifyForm(initial={"number": form.data.get("number", "")[:40]})
@@ -280,6 +311,7 @@ def invoice_pdf(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@terminal_only
 @never_cache
 @require_http_methods(["GET", "POST"])
 def end(request: HttpRequest) -> HttpResponse:
@@ -291,6 +323,7 @@ def end(request: HttpRequest) -> HttpResponse:
     return _reset_language(_render(request, "end.html", {"idle_ended": was_idle}))
 
 
+@terminal_only
 @never_cache
 @require_POST
 def ping(request: HttpRequest) -> HttpResponse:

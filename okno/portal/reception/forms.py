@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from okno.appeals.choices import RELIABILITY_TOPICS, AnswerChannel, AppealType, Topic
 from okno.customers.numbers import is_valid_account_number, is_valid_inn, is_valid_phone, normalize_phone
+from okno.portal.fields import MultipleFileField
 from okno.portal.reception.places import Place
 
 MAX_TEXT = 10_000
@@ -94,24 +95,6 @@ def _when_field(label: Any, *, required: bool) -> forms.DateTimeField:
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=gettext_lazy("Local time at the address, for example 21.11.2026 18:30."),
     )
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; cleans to a list (empty when none)."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list:
-        if not data:
-            if self.required:
-                raise ValidationError(self.error_messages["required"], code="required")
-            return []
-        files = data if isinstance(data, (list, tuple)) else [data]
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
 class KilowattField(forms.DecimalField):

@@ -35,6 +35,8 @@ from okno.portal.reception.registration import BadFile, register
 from okno.portal.reception.uploads import limit_uploads, over_quota
 
 THROTTLE_SCOPE = "reception"
+#: Address look-ups (and reports) on the "no power" form one IP address may make an hour.
+CHECK_LIMIT = 120
 #: Registrations one IP address may make per window, across all forms (``OKNO_RECEPTION_LIMIT``).
 LIMIT = 10
 WINDOW_S = 3600
@@ -233,6 +235,11 @@ def no_power(request: HttpRequest) -> HttpResponse:
         return render(request, NO_POWER_TEMPLATE, {"form": form_class(), "honeypot": abuse.HONEYPOT_FIELD})
     if abuse.is_bot(request):
         return _received(request)
+    # Each look-up reads the grid: a generous limit per IP keeps it from being a way to load the database.
+    if abuse.ip_over_limit(request, "reception-check", limit=CHECK_LIMIT):
+        return render(
+            request, "portal/reception/throttled.html", {"limit": CHECK_LIMIT, "window_min": 60}, status=429
+        )
     typed = request.POST.get("address", "").strip()[:400]
     chosen = request.POST.get("building", "")
     building = int(chosen) if chosen.isdigit() else None

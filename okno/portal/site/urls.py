@@ -12,6 +12,7 @@ urlpatterns = [
     path("services/", views.services, name="services"),
     path("services/<slug:slug>/", views.service, name="service"),
     path("documents/", views.documents, name="documents"),
+    path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("individuals/", views.individuals, name="individuals"),
     path("legal-entities/", views.legal, name="legal"),
     path("reissue/", views.reissue, name="reissue"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -214,6 +214,20 @@ def service(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+def document_file(request: HttpRequest, pk: int) -> FileResponse:
+    """A published document's uploaded file, always as a download that is never sniffed or run."""
+    from okno.content.models import Document
+
+    doc = get_object_or_404(Document, pk=pk, published=True)
+    if not doc.file:
+        raise Http404
+    name = (doc.file.name or "document").rsplit("/", 1)[-1]
+    response = FileResponse(doc.file.open("rb"), as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 def documents(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     if category not in DocumentCategory.values:

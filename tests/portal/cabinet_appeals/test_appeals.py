@@ -179,6 +179,9 @@ def test_supply_complaint_needs_time_and_demand_which_are_read_in_the_branch_zon
 
 
 def test_a_draft_is_refilled_after_the_session_expired(client, customers, ivanov_user):
+    from tests.portal.conftest import sign_in_long_ago
+
+    sign_in_long_ago(client, ivanov_user)
     response = client.post(
         NEW,
         {

@@ -111,11 +111,13 @@ def test_changing_to_someone_elses_email_is_refused_after_the_code(cabinet, post
     assert CabinetUser.objects.get(pk=ivanov_user.pk).email == "ivanov@example.ru"
 
 
-def test_an_expired_session_keeps_no_password_in_the_draft(client, db):
+def test_an_expired_session_keeps_no_password_in_the_draft(client, ivanov_user):
     from okno.portal.cabinet.session import DRAFT_KEY
+    from tests.portal.conftest import sign_in_long_ago
 
+    sign_in_long_ago(client, ivanov_user)
     data = {"action": "password", "current": "old-secret", "password1": "x", "password2": "x"}
     response = client.post(reverse("cabinet:profile"), data)
     assert response.status_code == 302
-    draft = client.session[DRAFT_KEY][reverse("cabinet:profile")]
+    draft = client.session[DRAFT_KEY]["pages"][reverse("cabinet:profile")]
     assert draft == {"action": "password"}

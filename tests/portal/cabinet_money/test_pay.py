@@ -219,7 +219,7 @@ def test_configured_acquirer_gets_the_order(cabinet, history, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pay_through_the_simulator_end_to_end(live_server, ivanov_user, metered):
+def test_pay_through_the_simulator_end_to_end(live_server, ivanov_user, metered, settings):
     """Pay in the simulator → the server posts the signed callback to itself over HTTP → the order is
     paid, the payment registered and on the ledger, and the return page says so. A development
     machine without a key gets one generated."""
@@ -228,6 +228,7 @@ def test_pay_through_the_simulator_end_to_end(live_server, ivanov_user, metered)
     from tests.portal.cabinet_money.conftest import today_in_moscow
 
     assert BillingSettings.current().acquiring_secret == ""
+    settings.OKNO_PUBLIC_URL = live_server.url  # where the simulator posts the callback
     charge(metered.account, add_months(month_start(today_in_moscow()), -1), 150_000)
     host, port = live_server.url.removeprefix("http://").split(":")
     browser = Client(HTTP_HOST=f"{host}:{port}")
@@ -253,7 +254,8 @@ def test_pay_through_the_simulator_end_to_end(live_server, ivanov_user, metered)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_decline_through_the_simulator_end_to_end(live_server, ivanov_user, metered):
+def test_decline_through_the_simulator_end_to_end(live_server, ivanov_user, metered, settings):
+    settings.OKNO_PUBLIC_URL = live_server.url  # where the simulator posts the callback
     host, port = live_server.url.removeprefix("http://").split(":")
     browser = Client(HTTP_HOST=f"{host}:{port}")
     sign_in(browser, ivanov_user)

@@ -79,6 +79,9 @@ def test_hostile_value_is_shown_escaped(cabinet, url):
 
 
 def test_expired_session_keeps_the_draft(client, ivanov_user, history, url):
+    from tests.portal.conftest import sign_in_long_ago
+
+    sign_in_long_ago(client, ivanov_user)
     response = client.post(url, {"t1": "1333.3"})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("cabinet:login"))

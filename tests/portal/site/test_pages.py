@@ -81,7 +81,7 @@ def test_home_shows_hotline_sections_and_no_outages(ru, content):
     assert f'href="{reverse("outages_public:page")}"' in html
     assert f'href="{reverse("outages_public:power_centres")}"' in html
     assert f'href="{reverse("cabinet:login")}"' in html
-    assert "Нет неплановых отключений" in html or "No unplanned outages" in html
+    assert "Аварийных отключений сейчас нет." in html  # the Russian of "No unplanned outages at the moment."
 
 
 def test_home_banner_counts_unplanned_outages_off_now_and_customers(en, content, org):
@@ -157,7 +157,7 @@ def test_services_list_and_a_passport_with_its_stages(ru, content):
     html = ru.get(reverse("site:services")).content.decode()
     assert "Технологическое присоединение энергопринимающих устройств физических лиц до 15 кВт" in html
     html = ru.get(reverse("site:service", args=["connection-individual-15kw"])).content.decode()
-    assert "Кто может обратиться" in html or "Who may apply" in html
+    assert "Кто может подать заявку" in html  # "Who may apply"
     assert "не более 4 месяцев со дня заключения договора" in html
     assert "3 000 ₽ за 1 кВт" in html
     assert "10 рабочих дней со дня получения заявки" in html
@@ -321,3 +321,24 @@ def test_hostile_text_in_content_is_shown_escaped(client, content, org):
         assert 'href="javascript:' not in html, url
     html = client.get(reverse("site:theft")).content.decode()
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+@pytest.mark.django_db
+def test_an_uploaded_document_is_served_as_a_download_only_while_published(client, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from okno.content.models import Document
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    doc = Document(title="Приказ о тарифах", category=Document._meta.get_field("category").choices[0][0])
+    doc.file.save("prikaz.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
+    doc.save()
+    response = client.get(reverse("site:document_file", args=[doc.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 test"
+    assert doc.href == reverse("site:document_file", args=[doc.pk])
+    doc.published = False
+    doc.save()
+    assert client.get(reverse("site:document_file", args=[doc.pk])).status_code == 404

@@ -1,0 +1,1 @@
+"""Assistant: classification of free-text appeals (type, topic) and entity extraction."""
