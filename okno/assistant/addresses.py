@@ -23,7 +23,7 @@ from typing import Any
 from django.db.models import Q
 
 from okno.customers.models import Address
-from okno.outages.lookup import _directory, settlement_key, street_key
+from okno.outages.lookup import address_directory, settlement_key, street_key
 
 MAX_CANDIDATES = 20
 MAX_ADDRESSES = 10  # a text naming more is a list, not an appeal: the rest are not looked at
@@ -228,7 +228,7 @@ def _build_index(keys: Iterable[str]) -> tuple[dict[str, tuple[str, ...]], int]:
 def directory() -> tuple[Any, _Index]:
     """The outage lookup's street directory and its lemma index (rebuilt when the directory grows)."""
     global _index
-    d = _directory.get()
+    d = address_directory()
     stamp = (id(d), len(d.streets), len(d.settlements))
     if _index is None or _index[0] != stamp:
         streets, longest_street = _build_index(d.streets)

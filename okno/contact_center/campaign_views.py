@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from okno.appeals.views.register import _local_tz
+from okno.appeals.views.register import local_tz
 from okno.contact_center import campaigns
 from okno.contact_center.choices import CampaignKind, CampaignStatus, TargetStatus
 from okno.contact_center.models import Campaign, CampaignTarget, Queue
@@ -126,7 +126,7 @@ class CampaignForm(forms.Form):
         )
         if not (user.all_branches or user.is_superuser):
             outages = outages.filter(branch_id__in=user.branch_ids)
-        tz = _local_tz(user)
+        tz = local_tz(user)
         self._choice("outage").choices = [("", "—")] + [
             (
                 str(o.pk),
@@ -244,7 +244,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         targets = targets.filter(status=status)
     page = Paginator(targets, 100).get_page(request.GET.get("page"))
     result_labels = dict(campaigns.TargetResult.choices)
-    tz = _local_tz(request.user)
+    tz = local_tz(request.user)
     rows = [
         {
             "t": t,
@@ -307,7 +307,7 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def campaign_csv(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request)
     campaign = get_object_or_404(Campaign, pk=pk)
-    tz = _local_tz(request.user)
+    tz = local_tz(request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.csv"'
     response.write("\ufeff")  # Excel reads UTF-8 with the mark

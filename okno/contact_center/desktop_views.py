@@ -33,7 +33,7 @@ from okno.appeals.choices import OPEN_STATUSES
 from okno.appeals.models import Appeal
 from okno.appeals.queries import visible_appeals
 from okno.appeals.views.act import apply_errors
-from okno.appeals.views.register import _local_tz, _register
+from okno.appeals.views.register import local_tz, register_from_form
 from okno.contact_center import engine
 from okno.contact_center.choices import AgentState, CallOutcome
 from okno.contact_center.desktop_forms import AgentStateForm, DesktopRegisterForm, WrapUpForm
@@ -228,7 +228,7 @@ def _render_desktop(
             picked_customer=picked_customer,
             wrapup_form=wrapup_form or WrapUpForm(call=call, user=user),
         )
-    with timezone.override(_local_tz(user)):
+    with timezone.override(local_tz(user)):
         return render(request, "contact_center/desktop/desktop.html", context, status=status)
 
 
@@ -298,11 +298,11 @@ def register(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("This call is over; register the appeal from the Register page instead."))
         return redirect("cc:desktop")
     form = DesktopRegisterForm(request.POST, user=user, call=call)
-    with timezone.override(_local_tz(user)):  # typed times are the agent's local time
+    with timezone.override(local_tz(user)):  # typed times are the agent's local time
         valid = form.is_valid()
     if valid:
         try:
-            appeal = _register(form, user)
+            appeal = register_from_form(form, user)
         except ValidationError as exc:
             apply_errors(form, exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages})
         else:
@@ -441,7 +441,7 @@ def wallboard_data(now: dt.datetime | None = None) -> dict[str, Any]:
     board = engine.wallboard()
     queues = {q.code: q for q in Queue.objects.all()}
     rows: list[dict[str, Any]] = []
-    for code, figures in _queue_items(board):
+    for code, figures in board.items():
         queue = queues.get(code)
         row = dict(figures)
         row.setdefault("queue", code)
@@ -462,14 +462,6 @@ def wallboard_data(now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-def _queue_items(board: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Accept the engine's board as ``{"queues": [...]}``, ``{"queues": {code: ...}}`` or ``{code: ...}``."""
-    queues = board.get("queues", board) if isinstance(board, dict) else board
-    if isinstance(queues, dict):
-        return [(str(code), dict(figures)) for code, figures in queues.items()]
-    return [(str(item.get("queue") or item.get("code")), dict(item)) for item in queues]
-
-
 @login_required
 @require_GET
 def wallboard(request: HttpRequest) -> HttpResponse:
@@ -479,7 +471,7 @@ def wallboard(request: HttpRequest) -> HttpResponse:
         if request.GET.get("fragment")
         else "contact_center/desktop/wallboard.html"
     )
-    with timezone.override(_local_tz(request.user)):
+    with timezone.override(local_tz(request.user)):
         return render(request, template, {"board": wallboard_data(), "as_of": timezone.now()})
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from okno.appeals.views.register import _local_tz
+from okno.appeals.views.register import local_tz
 from okno.contact_center import queue_log, stats
 from okno.contact_center.models import Queue
 
@@ -100,7 +100,7 @@ def _num(value: float | None) -> str:
 @require_GET
 def stats_page(request: HttpRequest) -> HttpResponse:
     _require(request)
-    tz = _local_tz(request.user)
+    tz = local_tz(request.user)
     with timezone.override(tz):
         form = _form(request)
         report = None
@@ -166,7 +166,7 @@ def _csv(report: stats.Report) -> HttpResponse:
 @require_GET
 def queue_log_download(request: HttpRequest) -> HttpResponseBase:
     _require(request)
-    with timezone.override(_local_tz(request.user)):
+    with timezone.override(local_tz(request.user)):
         form = _form(request)
         if not form.is_valid():
             return HttpResponse(str(form.errors), status=400, content_type="text/plain; charset=utf-8")

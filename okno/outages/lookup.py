@@ -440,6 +440,11 @@ def invalidate_directory(**kwargs: object) -> None:
     _directory.invalidate()
 
 
+def address_directory() -> _Directory:
+    """The settlements and streets as stored, for others that read typed addresses (the assistant)."""
+    return _directory.get()
+
+
 def _address_saved(sender: type, instance: Address, raw: bool = False, **kwargs: object) -> None:
     """A new (settlement, street) pair joins the directory at once (no reload: addresses are saved often).
 

@@ -62,7 +62,7 @@ def candidates_fragment(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _local_tz(user: Any) -> Any:
+def local_tz(user: Any) -> Any:
     """The time zone of the operator's branch when they work in one; otherwise the company's."""
     if not user.all_branches and len(user.branch_ids) == 1:
         return Branch.objects.get(pk=user.branch_ids[0]).tz
@@ -75,11 +75,11 @@ def register(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         form = RegisterForm(request.POST, user=user)
-        with timezone.override(_local_tz(user)):  # typed times are the operator's local time
+        with timezone.override(local_tz(user)):  # typed times are the operator's local time
             valid = form.is_valid()
         if valid:
             try:
-                appeal = _register(form, user)
+                appeal = register_from_form(form, user)
             except ValidationError as exc:
                 apply_errors(
                     form, exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
@@ -108,7 +108,7 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "appeals/register.html", context, status=status)
 
 
-def _register(form: RegisterForm, user: Any) -> Any:
+def register_from_form(form: RegisterForm, user: Any) -> Any:
     """Register, and when the question was answered during the call, answer (by phone) and close, in one go."""
     with transaction.atomic():
         appeal = actions.register_appeal(actor=user, **form.action_kwargs())

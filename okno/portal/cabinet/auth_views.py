@@ -275,6 +275,37 @@ def _verify_page(
     return render(request, template, context, status=status)
 
 
+def _code_step(
+    request: HttpRequest,
+    template: str,
+    challenge: CabinetChallenge,
+    here: str,
+    form_class: Any = None,
+    *,
+    require_user: bool = False,
+    **form_kwargs: Any,
+) -> tuple[Any, HttpResponse | None]:
+    """What every one-time-code page does first: show the form, resend a code, validate, check the code.
+
+    Returns ``(form, None)`` once the code is right (the caller goes on), else ``(form, response)``.
+    ``require_user``: the challenge must belong to a user (a reset for an unknown login never passes).
+    """
+    form_class = form_class or forms.CodeForm
+    if request.method != "POST":
+        return None, _verify_page(request, template, challenge, form_class(**form_kwargs))
+    if request.POST.get("action") == "resend":
+        _resend(request, challenge)
+        return None, redirect(here)
+    form = form_class(request.POST, **form_kwargs)
+    if not form.is_valid():
+        return form, _verify_page(request, template, challenge, form, status=400)
+    result = cabinet.check_code(challenge, form.cleaned_data["code"])
+    if result != CodeResult.OK or (require_user and challenge.user is None):
+        _code_error(form, challenge, result)
+        return form, _verify_page(request, template, challenge, form, status=400)
+    return form, None
+
+
 # ---------------------------------------------------------------- login and logout
 
 
@@ -349,18 +380,9 @@ def signup_verify(request: HttpRequest) -> HttpResponse:
     if challenge is None:
         messages.error(request, _("Please fill in the sign-up form first."))
         return redirect("cabinet:signup")
-    if request.method != "POST":
-        return _verify_page(request, template, challenge, forms.CodeForm())
-    if request.POST.get("action") == "resend":
-        _resend(request, challenge)
-        return redirect("cabinet:signup_verify")
-    form = forms.CodeForm(request.POST)
-    if not form.is_valid():
-        return _verify_page(request, template, challenge, form, status=400)
-    result = cabinet.check_code(challenge, form.cleaned_data["code"])
-    if result != CodeResult.OK:
-        _code_error(form, challenge, result)
-        return _verify_page(request, template, challenge, form, status=400)
+    _form, stop = _code_step(request, template, challenge, "cabinet:signup_verify")
+    if stop is not None:
+        return stop
     _forget(request, Purpose.SIGNUP)
     try:
         user = cabinet.sign_up(challenge, actor=_actor(), language=get_language() or "ru")
@@ -409,18 +431,18 @@ def reset_verify(request: HttpRequest) -> HttpResponse:
         return redirect("cabinet:reset")
     typed = challenge.payload.get("typed", "")
     probe = challenge.user or CabinetUser(email=typed if "@" in typed else "")
-    if request.method != "POST":
-        return _verify_page(request, template, challenge, forms.ResetVerifyForm(user=probe))
-    if request.POST.get("action") == "resend":
-        _resend(request, challenge)
-        return redirect("cabinet:reset_verify")
-    form = forms.ResetVerifyForm(request.POST, user=probe)
-    if not form.is_valid():
-        return _verify_page(request, template, challenge, form, status=400)
-    result = cabinet.check_code(challenge, form.cleaned_data["code"])
-    if result != CodeResult.OK or challenge.user is None:
-        _code_error(form, challenge, result)
-        return _verify_page(request, template, challenge, form, status=400)
+    form, stop = _code_step(
+        request,
+        template,
+        challenge,
+        "cabinet:reset_verify",
+        forms.ResetVerifyForm,
+        require_user=True,
+        user=probe,
+    )
+    if stop is not None:
+        return stop
+    assert challenge.user is not None
     _forget(request, Purpose.RESET)
     user = cabinet.set_password(challenge.user, form.cleaned_data["password1"])
     session.login(request, user)
@@ -462,18 +484,9 @@ def add_account_verify(request: HttpRequest) -> HttpResponse:
     challenge = _challenge(request, Purpose.LINK, user)
     if challenge is None or challenge.account is None:
         return redirect("cabinet:add_account")
-    if request.method != "POST":
-        return _verify_page(request, template, challenge, forms.CodeForm())
-    if request.POST.get("action") == "resend":
-        _resend(request, challenge)
-        return redirect("cabinet:add_account_verify")
-    form = forms.CodeForm(request.POST)
-    if not form.is_valid():
-        return _verify_page(request, template, challenge, form, status=400)
-    result = cabinet.check_code(challenge, form.cleaned_data["code"])
-    if result != CodeResult.OK:
-        _code_error(form, challenge, result)
-        return _verify_page(request, template, challenge, form, status=400)
+    _form, stop = _code_step(request, template, challenge, "cabinet:add_account_verify")
+    if stop is not None:
+        return stop
     _forget(request, Purpose.LINK)
     assert user is not None
     cabinet.link_account(user, challenge.account, actor=_actor())
@@ -541,18 +554,9 @@ def profile_verify(request: HttpRequest) -> HttpResponse:
     challenge = _challenge(request, Purpose.CONTACT, user)
     if challenge is None:
         return redirect("cabinet:profile")
-    if request.method != "POST":
-        return _verify_page(request, template, challenge, forms.CodeForm())
-    if request.POST.get("action") == "resend":
-        _resend(request, challenge)
-        return redirect("cabinet:profile_verify")
-    form = forms.CodeForm(request.POST)
-    if not form.is_valid():
-        return _verify_page(request, template, challenge, form, status=400)
-    result = cabinet.check_code(challenge, form.cleaned_data["code"])
-    if result != CodeResult.OK:
-        _code_error(form, challenge, result)
-        return _verify_page(request, template, challenge, form, status=400)
+    _form, stop = _code_step(request, template, challenge, "cabinet:profile_verify")
+    if stop is not None:
+        return stop
     _forget(request, Purpose.CONTACT)
     login = Login(challenge.payload["kind"], challenge.payload["login"])
     try:
