@@ -26,6 +26,16 @@ def _english_messages(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_company():
+    """The company is cached per process: each test reads its own (a rolled-back one never leaks)."""
+    from okno.core.context_processors import company_cache
+
+    company_cache.invalidate()
+    yield
+    company_cache.invalidate()
+
+
+@pytest.fixture(autouse=True)
 def _eager_jobs(settings):
     settings.OKNO_JOBS_EAGER = True
     settings.CELERY_BROKER_URL = ""

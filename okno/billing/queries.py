@@ -34,6 +34,7 @@ from okno.billing.models import (
     rub,
 )
 from okno.billing.periods import month_start
+from okno.core import rawsql
 from okno.customers.models import Account
 
 #: Verification due within this many days is flagged as "due soon" on the card.
@@ -294,14 +295,32 @@ def _consumption(
     return per_reading, per_period
 
 
+_METER = rawsql.Part(Meter, "m")
+_READING = rawsql.Part(Reading, "r")
+
+
 def _meters_and_readings(account: Account, as_of: dt.date) -> tuple[list[Meter], list[Reading]]:
     """The account's meters (newest first) and current readings up to ``as_of`` (oldest first)."""
-    meters = list(Meter.objects.filter(account=account).order_by("-installed_on", "-id"))
-    readings = list(
-        Reading.objects.filter(account=account, taken_on__lte=as_of)
-        .exclude(status=Reading.Status.SUPERSEDED)
-        .order_by("taken_on", "submitted_at", "id")
-    )
+    # Hand-written (okno.core.rawsql): the cabinet's dashboard reads these on every visit.
+    t = rawsql.table
+    meters = [
+        m
+        for (m,) in rawsql.fetch(
+            f"SELECT {_METER.columns()} FROM {t(Meter)} m WHERE m.account_id = %s"  # noqa: S608
+            " ORDER BY m.installed_on DESC, m.id DESC",
+            [account.pk],
+            (_METER,),
+        )
+    ]
+    readings = [
+        r
+        for (r,) in rawsql.fetch(
+            f"SELECT {_READING.columns()} FROM {t(Reading)} r WHERE r.account_id = %s"  # noqa: S608
+            " AND r.taken_on <= %s AND r.status <> %s ORDER BY r.taken_on, r.submitted_at, r.id",
+            [account.pk, as_of, str(Reading.Status.SUPERSEDED)],
+            (_READING,),
+        )
+    ]
     return meters, readings
 
 
@@ -315,13 +334,25 @@ def _series(
     return [ConsumptionPeriod(period=p, by_zone=dict(per_period[p])) for p in sorted(per_period)], zone_names
 
 
+def meters_and_readings(account: Account, as_of: dt.date) -> tuple[list[Meter], list[Reading]]:
+    """Every meter of the account (newest first, removed ones too) and its current readings up to
+    ``as_of`` (oldest first): two queries, what :func:`consumption_of` needs."""
+    return _meters_and_readings(account, as_of)
+
+
+def consumption_of(
+    meters: list[Meter], readings: list[Reading]
+) -> tuple[list[ConsumptionPeriod], dict[int, str]]:
+    """Consumption by month and zone from :func:`meters_and_readings`' result."""
+    _per_reading, per_period = _consumption({m.pk: m for m in meters}, readings)
+    return _series(meters, per_period)
+
+
 def account_consumption(
     account: Account, as_of: dt.date | None = None
 ) -> tuple[list[ConsumptionPeriod], dict[int, str]]:
     """Consumption by month and zone from the account's accepted readings (two queries)."""
-    meters, readings = _meters_and_readings(account, as_of or timezone.localdate())
-    _per_reading, per_period = _consumption({m.pk: m for m in meters}, readings)
-    return _series(meters, per_period)
+    return consumption_of(*_meters_and_readings(account, as_of or timezone.localdate()))
 
 
 def account_summary(account: Account, as_of: dt.date | None = None) -> AccountSummary:

@@ -3,14 +3,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from okno.core.cache import ProcessCache
 
-def _company() -> Any:
+
+def _load_company() -> list[Any]:
     from okno.org.models import Company
 
-    return Company.objects.first()
+    return [Company.objects.first()]  # in a list: "no company yet" is a value too
+
+
+#: The company every page names (its hotline and address): read once per OKNO_REFERENCE_TTL.
+company_cache: ProcessCache[list[Any]] = ProcessCache(_load_company)
+post_save.connect(company_cache.invalidate, sender="org.Company", dispatch_uid="okno-company-save")
+post_delete.connect(company_cache.invalidate, sender="org.Company", dispatch_uid="okno-company-delete")
+
+
+def _company() -> Any:
+    return company_cache.get()[0]
 
 
 def okno(request: HttpRequest) -> dict[str, Any]:

@@ -90,6 +90,29 @@ def test_debt_is_overdue_only_after_its_due_date(acc):
     assert ledger.overdue_by_account(D(2025, 3, 21)) == {}
 
 
+def test_money_by_account_is_balance_and_overdue_in_one_query(acc, customers, django_assert_num_queries):
+    other, empty = customers.acc_romashka, customers.acc_ivanov.pk + 1000
+    charge(acc, D(2025, 1, 1), 100_000)  # due 10.02.2025
+    charge(acc, D(2025, 2, 1), 80_000)  # due 10.03.2025
+    pay(acc, D(2025, 2, 5), 60_000)
+    LedgerEntry.objects.create(account=acc, kind=Kind.PENALTY, entry_date=D(2025, 2, 20), amount_kop=1_500)
+    # A negative penalty (a correction) lowers the balance but pays no debt.
+    LedgerEntry.objects.create(account=acc, kind=Kind.PENALTY, entry_date=D(2025, 2, 21), amount_kop=-500)
+    charge(other, D(2025, 1, 1), 5_000)
+    pay(other, D(2025, 1, 20), 9_000)  # paid ahead: overdue 0, balance −40.00 ₽ by 11.03
+    for day in (D(2025, 1, 31), D(2025, 2, 11), D(2025, 3, 11)):
+        with django_assert_num_queries(1):
+            money = ledger.money_by_account(day, [acc.pk, other.pk, empty])
+        balances = ledger.balances_kop(day, [acc.pk, other.pk, empty])
+        overdue = ledger.overdue_by_account(day, [acc.pk, other.pk, empty])
+        assert money == {a: (balances[a], overdue.get(a, 0)) for a in (acc.pk, other.pk, empty)}
+    # 11.03: 1 000 + 800 − 600 + 15 − 5 = 1 210 ₽ on the balance; 1 800 − 600 = 1 200 ₽ overdue.
+    assert money[acc.pk] == (121_000, 120_000)
+    assert money[other.pk] == (-4_000, 0)
+    assert money[empty] == (0, 0)
+    assert ledger.money_by_account(D(2025, 3, 11), []) == {}
+
+
 def test_debt_by_period_is_paid_oldest_first(acc):
     charge(acc, D(2025, 1, 1), 100_000)
     charge(acc, D(2025, 2, 1), 120_000)

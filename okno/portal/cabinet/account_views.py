@@ -34,7 +34,7 @@ from okno.customers.models import Account
 from okno.org.models import User, system_actor
 from okno.portal.abuse import over_limit
 from okno.portal.cabinet.account_queries import account_cards, account_page, meters_with_last_reading
-from okno.portal.cabinet.session import cabinet_required, current_user, my_account, my_accounts, pop_draft
+from okno.portal.cabinet.session import cabinet_required, current_user, held_accounts, my_account, pop_draft
 
 #: How many payment orders one cabinet user may start in an hour, and readings they may hand in.
 ORDERS_PER_HOUR = 30
@@ -65,6 +65,7 @@ def _account_response(request: HttpRequest, account: Account, *, dashboard: bool
             "card": page.card,
             "chart": chart,
             "zones": [page.zone_names[z] for z in sorted(page.zone_names)],
+            "several_zones": len(page.zone_names) > 1,
             "on_dashboard": dashboard,
             "tz": account.service_point.branch.tz,
         },
@@ -75,7 +76,7 @@ def _account_response(request: HttpRequest, account: Account, *, dashboard: bool
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The signed-in user's accounts: the account itself when there is one, else a card per account."""
     user = current_user(request)
-    accounts = list(my_accounts(user))  # type: ignore[arg-type]
+    accounts = held_accounts(user)  # type: ignore[arg-type]
     if len(accounts) == 1:
         return _account_response(request, accounts[0], dashboard=True)
     return render(request, "portal/cabinet/dashboard.html", {"cards": account_cards(accounts)})
