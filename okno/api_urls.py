@@ -17,6 +17,7 @@ v1_patterns = [
     path("", include("okno.billing.api.urls")),
     path("", include("okno.outages.api.urls")),
     path("", include("okno.notify.api.urls")),
+    path("", include("okno.assistant.api.urls")),
     *audit.urls,
 ]
 

@@ -233,7 +233,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Okno API",
     "DESCRIPTION": "Single-window appeals registry, metering and billing of an electric utility.",
-    "VERSION": "1.3.0",
+    "VERSION": "1.4.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, so the schema has no colliding enums.
@@ -343,6 +343,27 @@ OKNO_ACQUIRING_URL = env.str("OKNO_ACQUIRING_URL", default="")  # …?order={ord
 OKNO_KIOSK_IDLE_SECONDS = env.int("OKNO_KIOSK_IDLE_SECONDS", default=90)
 OKNO_CABINET_IDLE_SECONDS = env.int("OKNO_CABINET_IDLE_SECONDS", default=3600)
 OKNO_KIOSK_NETWORKS = env.list("OKNO_KIOSK_NETWORKS", default=[])  # CIDRs of the terminals; [] = any
+
+# The assistant (docs/assistant/): the classifier at registration, the chat, e-mail intake over IMAP.
+OKNO_ASSISTANT_AUTO_THRESHOLD = env.float("OKNO_ASSISTANT_AUTO_THRESHOLD", default=0.70)
+OKNO_APPEAL_SUGGESTER = env.str("OKNO_APPEAL_SUGGESTER", default="okno.assistant.suggest.suggest")
+OKNO_CHAT_IDLE_MINUTES = env.int("OKNO_CHAT_IDLE_MINUTES", default=30)
+OKNO_CHAT_HANDOFF_IDLE_MINUTES = env.int("OKNO_CHAT_HANDOFF_IDLE_MINUTES", default=24 * 60)
+OKNO_CHAT_MESSAGE_LIMIT = env.int("OKNO_CHAT_MESSAGE_LIMIT", default=120)  # per IP and hour
+OKNO_CHAT_START_LIMIT = env.int("OKNO_CHAT_START_LIMIT", default=20)  # new conversations per IP and hour
+ASSISTANT_INTAKE_BRANCH = env.str("ASSISTANT_INTAKE_BRANCH", default="")  # branch code, unknown territory
+ASSISTANT_IMAP_HOST = env.str("ASSISTANT_IMAP_HOST", default="")  # empty: no e-mail intake
+ASSISTANT_IMAP_PORT = env.int("ASSISTANT_IMAP_PORT", default=993)
+ASSISTANT_IMAP_SSL = env.bool("ASSISTANT_IMAP_SSL", default=ASSISTANT_IMAP_PORT == 993)
+ASSISTANT_IMAP_USER = env.str("ASSISTANT_IMAP_USER", default="")
+ASSISTANT_IMAP_PASSWORD = _secret("ASSISTANT_IMAP_PASSWORD", "") or ""
+ASSISTANT_IMAP_MAILBOX = env.str("ASSISTANT_IMAP_MAILBOX", default="INBOX")
+
+# The assistant's Telegram bot (docs/assistant/chat.md): off until a token and a webhook secret are set.
+OKNO_TELEGRAM_TOKEN = _secret("OKNO_TELEGRAM_TOKEN", "") or ""
+OKNO_TELEGRAM_WEBHOOK_SECRET = _secret("OKNO_TELEGRAM_WEBHOOK_SECRET", "") or ""
+OKNO_TELEGRAM_API_URL = env.str("OKNO_TELEGRAM_API_URL", default="https://api.telegram.org").rstrip("/")
+OKNO_TELEGRAM_TIMEOUT = env.float("OKNO_TELEGRAM_TIMEOUT", default=10.0)
 
 # The contact centre's Asterisk adapters (see docs/contact-centre/telephony.md for the rest).
 CC_AGI_BIND = env.str("CC_AGI_BIND", default="127.0.0.1:4573")

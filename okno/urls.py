@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("outages/", include("okno.outages.public.urls")),
+    path("", include("okno.assistant.web.urls")),
     path("", include("okno.portal.urls")),
     path("", include("okno.web_urls")),
     path("api/", include("okno.api_urls")),

@@ -27,6 +27,7 @@ from okno.appeals.choices import (
     AppealType,
     CancelReason,
     Channel,
+    ClassifiedBy,
     EventType,
     Status,
     Topic,
@@ -325,8 +326,15 @@ def register_appeal(
     escalation_of: Appeal | None = None,
     branch: Branch | None = None,
     auto_assign: bool = True,
+    classified_by: str = "",
+    suggestion: dict[str, Any] | None = None,
 ) -> Appeal:
-    """Register an appeal from any channel: number, routing, deadline, duplicates, history."""
+    """Register an appeal from any channel: number, routing, deadline, duplicates, history.
+
+    ``classified_by`` says who decided the type and topic (:class:`~okno.appeals.choices.ClassifiedBy`);
+    ``suggestion`` is what the assistant read in the text (keys ``kind``, ``topic``, ``kind_confidence``,
+    ``topic_confidence``, ``reasons``, ``account``: an account named in the text that is not linked),
+    recorded on the appeal and in its registration event."""
     now = timezone.now()
     received_at = received_at or now
     if account is not None and customer is None:
@@ -348,9 +356,11 @@ def register_appeal(
         ("kind", kind, AppealType.values),
         ("topic", topic, Topic.values),
         ("preferred_answer_channel", preferred_answer_channel, AnswerChannel.values),
+        ("classified_by", classified_by, ["", *ClassifiedBy.values]),
     ):
         if value not in choices:
             errors.setdefault(field, []).append(_("“%(v)s” is not a valid choice.") % {"v": value})
+    suggested = _suggestion_fields(suggestion, errors)
     if errors:
         raise ValidationError(errors)
     complaint = {
@@ -465,6 +475,8 @@ def register_appeal(
             incident=incident,
             escalation_of=escalation_of,
             repeat_of_id=repeat_of_id,
+            classified_by=classified_by,
+            **suggested,
         )
         # The number is taken last before the insert, so the counter row stays locked briefly.
         appeal.number = _next_number(timezone.localtime(now, branch_obj.tz).year)
@@ -476,7 +488,12 @@ def register_appeal(
                 type=EventType.REGISTERED,
                 time=now,
                 actor_id=actor_id,
-                payload={"channel": channel, "deadline": appeal.deadline_at.isoformat(), "policy": term.id},
+                payload={
+                    "channel": channel,
+                    "deadline": appeal.deadline_at.isoformat(),
+                    "policy": term.id,
+                    **_suggestion_payload(appeal),
+                },
             )
         ]
         if route.rule_id:
@@ -528,6 +545,50 @@ def register_appeal(
             if email:
                 jobs.enqueue("appeals.acknowledge", appeal_id=appeal.pk, email=email)
     return appeal
+
+
+def _suggestion_fields(suggestion: dict[str, Any] | None, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The Appeal fields of an assistant's suggestion (checked: codes from the choices, 0..1 confidences)."""
+    if not suggestion:
+        return {}
+    kind = str(suggestion.get("kind") or "")
+    topic = str(suggestion.get("topic") or "")
+    if kind and kind not in AppealType.values:
+        errors.setdefault("suggested_kind", []).append(_("“%(v)s” is not a valid choice.") % {"v": kind})
+    if topic and topic not in Topic.values:
+        errors.setdefault("suggested_topic", []).append(_("“%(v)s” is not a valid choice.") % {"v": topic})
+
+    def confidence(key: str) -> float | None:
+        value = suggestion.get(key)
+        if value is None:
+            return None
+        return min(max(float(value), 0.0), 1.0)
+
+    account = suggestion.get("account")
+    return {
+        "suggested_kind": kind,
+        "suggested_topic": topic,
+        "suggested_kind_confidence": confidence("kind_confidence") if kind else None,
+        "suggested_topic_confidence": confidence("topic_confidence") if topic else None,
+        "suggestion_reasons": [str(r)[:40] for r in (suggestion.get("reasons") or [])][:5],
+        "suggested_account": account if isinstance(account, Account) else None,
+    }
+
+
+def _suggestion_payload(appeal: Appeal) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if appeal.classified_by:
+        out["classified_by"] = appeal.classified_by
+    if appeal.has_suggestion:
+        out["suggestion"] = {
+            "kind": appeal.suggested_kind,
+            "topic": appeal.suggested_topic,
+            "kind_confidence": appeal.suggested_kind_confidence,
+            "topic_confidence": appeal.suggested_topic_confidence,
+            "reasons": appeal.suggestion_reasons,
+            "account": appeal.suggested_account_id,
+        }
+    return out
 
 
 _branches: ProcessCache[dict[int, Branch]] = ProcessCache(
@@ -954,6 +1015,127 @@ def escalate(
         demand=appeal.demand or text,
         branch=appeal.branch,
     )
+
+
+def reclassify(
+    appeal: Appeal,
+    *,
+    actor: User,
+    kind: str,
+    topic: str,
+    account: Account | None = None,
+    expected_version: int | None = None,
+) -> Appeal:
+    """An operator confirms or changes the type and topic (and may link the account named in the text).
+
+    The deadline follows the policy of the new type and topic (counted from the registration, keeping
+    pauses and an extension); the daily statistics move with the appeal. The department is not changed
+    here: passing the appeal on is ``assign``."""
+    errors: dict[str, list[str]] = {}
+    if kind not in AppealType.values:
+        errors.setdefault("kind", []).append(_("“%(v)s” is not a valid choice.") % {"v": kind})
+    if topic not in Topic.values:
+        errors.setdefault("topic", []).append(_("“%(v)s” is not a valid choice.") % {"v": topic})
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), acting_as(actor):
+        appeal = _lock(appeal, expected_version)
+        if not appeal.is_open:
+            raise TransitionNotAllowed(_("The type and topic of a finished appeal cannot be changed."))
+        if account is not None and appeal.customer_id and account.customer_id != appeal.customer_id:
+            raise ValidationError(
+                {"account": [_("Account %(n)s belongs to another customer.") % {"n": account.number}]}
+            )
+        if kind == AppealType.COMPLAINT and topic in RELIABILITY_TOPICS:
+            # What validate_registration requires of a supply complaint, the contact included.
+            holder = appeal.customer or (account.customer if account is not None else None)
+            reachable = (
+                appeal.contact_phone
+                or appeal.contact_email
+                or customer_contact(holder, "phone")
+                or customer_contact(holder, "email")
+            )
+            missing = not (
+                (appeal.account_id or account or appeal.contract_number)
+                and appeal.violation_place
+                and appeal.violation_at
+                and appeal.demand
+                and reachable
+            )
+            if missing:
+                raise ValidationError(
+                    {
+                        "kind": [
+                            _(
+                                "A complaint about supply needs the contract, the place and time of the "
+                                "violation, the demand and a phone or an e-mail; register it as a report or "
+                                "register a new complaint."
+                            )
+                        ]
+                    }
+                )
+        old_kind, old_topic, old_account = appeal.kind, appeal.topic, appeal.account_id
+        old_deadline = appeal.deadline_at
+        fields = ["classified_by"]
+        if (kind, topic) != (old_kind, old_topic):
+            stat_fields = _stat_fields(appeal)
+            for field in stat_fields:
+                _bump_stat(appeal, field, -1)
+            appeal.kind, appeal.topic = kind, topic
+            for field in stat_fields:
+                _bump_stat(appeal, field, +1)
+            term, base = deadlines.deadline_for(
+                registered_at=appeal.registered_at,
+                kind=kind,
+                topic=topic,
+                customer_kind=appeal.customer.kind if appeal.customer else CustomerKind.INDIVIDUAL,
+                channel=appeal.channel,
+                tz=appeal.branch.tz,
+            )
+            appeal.policy_id = term.id
+            appeal.base_deadline_at = base
+            _recompute_deadline(appeal)
+            fields += ["kind", "topic", "policy", "base_deadline_at", "deadline_at"]
+            if appeal.deadline_at != old_deadline:
+                # As with an extension: the warning (and an overdue escalation, when the new deadline
+                # is still ahead) is given again for the new deadline.
+                appeal.warned_at = None
+                fields.append("warned_at")
+                if appeal.overdue_escalated_at is not None and appeal.deadline_at > timezone.now():
+                    appeal.overdue_escalated_at = None
+                    fields.append("overdue_escalated_at")
+        if account is not None and appeal.account_id is None:
+            appeal.account = account
+            fields.append("account")
+            if appeal.customer_id is None:
+                appeal.customer = account.customer
+                fields.append("customer")
+            if appeal.address_id is None:
+                appeal.address_id = account.service_point.address_id
+                fields.append("address")
+            if appeal.suggested_account_id == account.pk:
+                appeal.suggested_account = None
+                fields.append("suggested_account")
+        appeal.classified_by = ClassifiedBy.OPERATOR
+        _save(appeal, fields)
+        _event(
+            appeal,
+            EventType.RECLASSIFIED,
+            actor,
+            kind=[old_kind, appeal.kind],
+            topic=[old_topic, appeal.topic],
+            account=[old_account, appeal.account_id],
+            deadline=[old_deadline.isoformat(), appeal.deadline_at.isoformat()],
+            suggestion_followed=appeal.suggestion_followed,
+        )
+        if "customer" in fields:
+            _history(
+                appeal,
+                ContactEventKind.APPEAL,
+                f"{appeal.number}: {appeal.get_kind_display()} — {appeal.get_topic_display()}",
+                actor,
+            )
+    return appeal
 
 
 def link_incident(appeal: Appeal, *, actor: User, incident: Incident | None) -> Appeal:

@@ -98,6 +98,16 @@ class EventType(models.TextChoices):
     ATTACHMENT = "attachment", _("Attachment added")
     DEADLINE_WARNING = "deadline_warning", _("Deadline warning")
     OVERDUE = "overdue", _("Overdue, escalated to the head")
+    RECLASSIFIED = "reclassified", _("Type and topic changed")
+
+
+class ClassifiedBy(models.TextChoices):
+    """Who decided an appeal's type and topic (blank: registered before this was recorded)."""
+
+    ASSISTANT = "assistant", _("Assistant (applied automatically)")
+    OPERATOR = "operator", _("Operator")
+    CUSTOMER = "customer", _("Customer (chosen in a form)")
+    DEFAULT = "default", _("Nobody yet (defaults; to be confirmed)")
 
 
 RELIABILITY_TOPICS = (Topic.OUTAGE, Topic.POWER_QUALITY)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from okno.appeals.choices import AnswerChannel, AppealType, CancelReason, Channel, Topic
 from okno.appeals.deadlines import MAX_EXTENSION_DAYS
 from okno.appeals.models import Answer, AnswerTemplate, Appeal
-from okno.customers.models import Account, Customer
+from okno.customers.models import Account, Address, Customer
 from okno.org.choices import Role
 from okno.org.models import Branch, Department, User
 
@@ -60,6 +60,11 @@ class RegisterForm(forms.Form):
     topic = forms.ChoiceField(label=_("Topic"), choices=Topic.choices)
     text = forms.CharField(label=_("What the customer says"), widget=forms.Textarea(attrs={"rows": 5}))
     address_text = forms.CharField(label=_("Address (as given)"), required=False, max_length=400)
+    address_id = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    # The type and topic the assistant last filled in (views/register.py ``prefill``, appeals/suggest.js):
+    # a value that differs from these and from the defaults was chosen by the operator and is kept.
+    prefilled_kind = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
+    prefilled_topic = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
     preferred_answer_channel = forms.ChoiceField(
         label=_("Answer wanted"),
         choices=_blank(AnswerChannel.choices, str(_("By the channel of the appeal"))),
@@ -92,6 +97,7 @@ class RegisterForm(forms.Form):
         self.user = user
         self.customer: Customer | None = None
         self.account: Account | None = None
+        self.address: Address | None = None
         if not self.is_bound:
             self.initial.setdefault(
                 "channel", Channel.CONTACT_CENTER if user.all_branches else Channel.OFFICE
@@ -122,10 +128,20 @@ class RegisterForm(forms.Form):
                 raise forms.ValidationError(_("Pick a customer from the list."))
         return value
 
+    def clean_address_id(self) -> int | None:
+        value = self.cleaned_data.get("address_id")
+        if value:
+            self.address = Address.objects.filter(pk=value).first()
+            if self.address is None:
+                raise forms.ValidationError(_("The address chosen no longer exists; choose it again."))
+        return value
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("answered_now") and not (data.get("answer_text") or "").strip():
             self.add_error("answer_text", _("Write the answer given during the call."))
+        if self.address is not None and (data.get("address_text") or "").strip() != self.address.short():
+            self.address = None  # the operator typed another address after it was suggested
         return data
 
     def action_kwargs(self) -> dict[str, Any]:
@@ -137,6 +153,7 @@ class RegisterForm(forms.Form):
             "text": d["text"],
             "customer": self.customer,
             "account": self.account,
+            "address": self.address,
             "address_text": d.get("address_text") or "",
             "contact_name": d.get("contact_name") or "",
             "contact_phone": d.get("contact_phone") or "",
@@ -289,6 +306,34 @@ class RateForm(VersionedForm):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReclassifyForm(VersionedForm):
+    """Confirm or change the type and topic (pre-filled with the assistant's suggestion while the
+    appeal waits for it), and link the account named in the text."""
+
+    kind = forms.ChoiceField(label=_("Type"), choices=AppealType.choices)
+    topic = forms.ChoiceField(label=_("Topic"), choices=Topic.choices)
+    link_account = forms.BooleanField(label=_("Link the account named in the text"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        a = self.appeal
+        waiting = a.awaits_classification
+        self.initial.setdefault("kind", a.suggested_kind if waiting and a.suggested_kind else a.kind)
+        self.initial.setdefault("topic", a.suggested_topic if waiting and a.suggested_topic else a.topic)
+        in_scope = (
+            a.suggested_account_id is not None
+            and a.account_id is None
+            and Account.objects.restrict(self.user, "view").filter(pk=a.suggested_account_id).exists()
+        )
+        if not in_scope:  # nothing to link, or an account the operator may not see: no offer
+            del self.fields["link_account"]
+        else:
+            account = a.suggested_account
+            self.fields["link_account"].label = _("Link account %(n)s named in the text") % {
+                "n": account.number if account else ""
+            }
 
 
 class CommentForm(VersionedForm):

@@ -273,6 +273,8 @@ class Reading(models.Model):
         CONTROLLER = "controller", _("Controller's round")
         SMART = "smart", _("Smart meter")
         SYSTEM = "system", _("System")
+        CHAT = "chat", _("Chat")
+        MESSENGER = "messenger", _("Messenger")
 
     class Kind(models.TextChoices):
         REGULAR = "regular", _("Regular")

@@ -75,7 +75,8 @@ REFUSAL_CODES = (
 )
 
 # Which line of the customer's contact history a reading from each channel writes. Bulk channels
-# (agents, rounds, smart meters) write none: that would be millions of rows.
+# (agents, rounds, smart meters) write none: that would be millions of rows. The chat and the
+# messenger write none either: their conversation is already the customer's history line.
 CONTACT_KIND = {
     Reading.Channel.CABINET: ContactEventKind.VISIT,
     Reading.Channel.OFFICE: ContactEventKind.VISIT,

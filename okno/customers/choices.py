@@ -26,3 +26,4 @@ class ContactEventKind(models.TextChoices):
     NOTIFICATION = "notification", _("Notification")
     VISIT = "visit", _("Visit")
     FEEDBACK = "feedback", _("Feedback")
+    CHAT = "chat", _("Chat")

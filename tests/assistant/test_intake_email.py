@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from okno.appeals.models import Appeal, AppealEvent, Attachment
-from okno.assistant.intake import common
+from okno.assistant import suggest
 from okno.assistant.intake import email as intake
 from okno.assistant.intake.imap import ImapConfig, poll_once
 from okno.assistant.models import IntakeMessage
@@ -17,16 +17,14 @@ from okno.customers.models import ContactEvent
 from tests.assistant.imap_server import ImapServer
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-REAL_CLASSIFY = common.classify
+REAL_CLASSIFY = suggest._classify
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 
 @pytest.fixture(autouse=True)
 def _no_model(monkeypatch):
     """The classifier's guess is not under test here: the defaults, whatever model is installed."""
-    monkeypatch.setattr(
-        common, "classify", lambda text: common.Guess("info_request", "other", 0.0, "default")
-    )
+    monkeypatch.setattr(suggest, "_classify", lambda text, out: None)
 
 
 def letter(
@@ -295,18 +293,16 @@ def test_the_poll_job_does_nothing_unless_configured(settings):
 
 
 def test_the_classifiers_guess_is_used_and_a_failing_one_falls_back(monkeypatch, customers):
-    from types import SimpleNamespace
-
     from okno.assistant import nlu
 
-    monkeypatch.setattr(common, "classify", REAL_CLASSIFY)
-    monkeypatch.setattr(
-        nlu, "classify", lambda text: SimpleNamespace(type="application", topic="metering", confidence=0.9)
-    )
+    def sure(kind, topic):
+        return lambda text: nlu.Classification(kind, topic, 0.9, 0.9, 0.9, ["слово"])
+
+    monkeypatch.setattr(suggest, "_classify", REAL_CLASSIFY)
+    monkeypatch.setattr(suggest, "_supply_problem_confidence", lambda text: None)
+    monkeypatch.setattr(nlu, "classify", sure("application", "metering"))
     guessed = intake.process_message(letter(mid="<g1@x>")).appeal
-    monkeypatch.setattr(
-        nlu, "classify", lambda text: SimpleNamespace(type="complaint", topic="outage", confidence=0.9)
-    )
+    monkeypatch.setattr(nlu, "classify", sure("complaint", "outage"))
     supply = intake.process_message(letter(mid="<g2@x>", subject="Жалоба")).appeal
 
     def broken(text):
@@ -315,7 +311,9 @@ def test_the_classifiers_guess_is_used_and_a_failing_one_falls_back(monkeypatch,
     monkeypatch.setattr(nlu, "classify", broken)
     fallback = intake.process_message(letter(mid="<g3@x>", subject="Ещё")).appeal
 
-    assert (guessed.kind, guessed.topic) == ("application", "metering")
+    assert (guessed.kind, guessed.topic, guessed.classified_by) == ("application", "metering", "assistant")
+    assert (guessed.suggested_kind_confidence, guessed.suggestion_reasons) == (0.9, ["слово"])
     # a supply complaint needs place/time/demand the letter does not give: registered as a report
     assert (supply.kind, supply.topic) == ("report", "outage")
     assert (fallback.kind, fallback.topic) == ("info_request", "other")
+    assert (fallback.classified_by, fallback.suggested_kind) == ("default", "")

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from okno.appeals.models import Appeal
-from okno.assistant.intake import common
+from okno.assistant import suggest
 from okno.assistant.intake.sms import handle, handle_sms, looks_like_reading
 from okno.billing.models import Reading
 from tests.billing.conftest import metered, tariffs  # noqa: F401  (billing fixtures)
@@ -17,9 +17,7 @@ IVANOV_PHONE = "+7 (912) 345-67-89"
 
 @pytest.fixture(autouse=True)
 def _no_model(monkeypatch):
-    monkeypatch.setattr(
-        common, "classify", lambda text: common.Guess("info_request", "other", 0.0, "default")
-    )
+    monkeypatch.setattr(suggest, "_classify", lambda text, out: None)
 
 
 @pytest.mark.parametrize(

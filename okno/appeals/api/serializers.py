@@ -134,6 +134,13 @@ class AppealDetailSerializer(serializers.ModelSerializer):
     account_number = serializers.CharField(source="account.number", read_only=True, default=None)
     address = serializers.SerializerMethodField()
     is_overdue = serializers.SerializerMethodField()
+    suggestion_reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    suggested_account_number = serializers.CharField(
+        source="suggested_account.number",
+        read_only=True,
+        default=None,
+        help_text="An account named in the text and not linked (the sender was not identified as its holder)",
+    )
     events = AppealEventSerializer(many=True, read_only=True)
     answers = AnswerSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
@@ -189,6 +196,13 @@ class AppealDetailSerializer(serializers.ModelSerializer):
             "rating_comment",
             "rated_at",
             "is_overdue",
+            "classified_by",
+            "suggested_kind",
+            "suggested_topic",
+            "suggested_kind_confidence",
+            "suggested_topic_confidence",
+            "suggestion_reasons",
+            "suggested_account_number",
             "version",
             "events",
             "answers",

@@ -16,6 +16,7 @@ from okno.appeals.choices import (
     AppealType,
     CancelReason,
     Channel,
+    ClassifiedBy,
     EventType,
     Status,
     Topic,
@@ -210,6 +211,33 @@ class Appeal(models.Model):
     rating_comment = models.TextField(_("rating comment"), blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
 
+    # What the assistant read in the text at registration, and who decided the type and topic.
+    classified_by = models.CharField(
+        _("type and topic set by"), max_length=20, choices=ClassifiedBy.choices, blank=True
+    )
+    suggested_kind = models.CharField(
+        _("type suggested by the assistant"), max_length=20, choices=AppealType.choices, blank=True
+    )
+    suggested_topic = models.CharField(
+        _("topic suggested by the assistant"), max_length=20, choices=Topic.choices, blank=True
+    )
+    suggested_kind_confidence = models.FloatField(
+        _("confidence of the suggested type"), null=True, blank=True
+    )
+    suggested_topic_confidence = models.FloatField(
+        _("confidence of the suggested topic"), null=True, blank=True
+    )
+    suggestion_reasons = models.JSONField(_("words behind the suggestion"), default=list, blank=True)
+    suggested_account = models.ForeignKey(
+        Account,
+        verbose_name=_("account named in the text"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Found in the text but not linked: the sender was not identified as its holder."),
+    )
+
     version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = RestrictedQuerySet.as_manager()
@@ -249,6 +277,30 @@ class Appeal(models.Model):
         if not self.is_open or self.is_paused:
             return False
         return (now or timezone.now()) > self.deadline_at
+
+    @property
+    def has_suggestion(self) -> bool:
+        return bool(self.suggested_kind or self.suggested_topic)
+
+    @property
+    def suggestion_confidence(self) -> float | None:
+        """The lower of the two confidences (what the threshold is compared with for both)."""
+        values = [
+            v for v in (self.suggested_kind_confidence, self.suggested_topic_confidence) if v is not None
+        ]
+        return min(values) if values else None
+
+    @property
+    def suggestion_followed(self) -> bool | None:
+        """Whether the type and topic are those the assistant suggested (None: nothing was suggested)."""
+        if not self.has_suggestion:
+            return None
+        return self.kind == self.suggested_kind and self.topic == self.suggested_topic
+
+    @property
+    def awaits_classification(self) -> bool:
+        """Registered with the default type and topic: an operator should confirm or change them."""
+        return self.classified_by == ClassifiedBy.DEFAULT and self.is_open
 
     @property
     def requester(self) -> str:

@@ -2,7 +2,7 @@
 
 from okno.appeals.views.card import answer_pdf, appeal_action, appeal_detail, attachment_download
 from okno.appeals.views.queues import department_queue, my_queue
-from okno.appeals.views.register import candidates_fragment, register
+from okno.appeals.views.register import candidates_fragment, register, suggestion_fragment
 
 __all__ = [
     "answer_pdf",
@@ -13,4 +13,5 @@ __all__ = [
     "department_queue",
     "my_queue",
     "register",
+    "suggestion_fragment",
 ]

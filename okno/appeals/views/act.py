@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms as djforms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -15,6 +16,7 @@ from okno.appeals.actions import TRANSITIONS
 from okno.appeals.choices import AnswerChannel, Status
 from okno.appeals.models import Appeal
 from okno.core.errors import StaleVersion
+from okno.customers.models import Account
 
 Runner = Callable[[Appeal, Any, dict[str, Any]], str]
 
@@ -144,6 +146,21 @@ def _attach(appeal: Appeal, user: Any, d: dict[str, Any]) -> str:
     return _("File %(name)s attached.") % {"name": att.name}
 
 
+def _reclassify(appeal: Appeal, user: Any, d: dict[str, Any]) -> str:
+    account = None
+    if d.get("link_account") and appeal.suggested_account_id:
+        account = Account.objects.restrict(user, "view").filter(pk=appeal.suggested_account_id).first()
+        if account is None:
+            raise ValidationError({"link_account": [_("This account is not in your scope.")]})
+    a = actions.reclassify(
+        appeal, actor=user, kind=d["kind"], topic=d["topic"], account=account, expected_version=d["version"]
+    )
+    return _("Type and topic: %(kind)s, %(topic)s.") % {
+        "kind": a.get_kind_display(),
+        "topic": a.get_topic_display(),
+    }
+
+
 def _has_undelivered_letter(a: Appeal) -> bool:
     return (
         a.status in (Status.ANSWERED, Status.CLOSED)
@@ -157,6 +174,14 @@ def _has_undelivered_letter(a: Appeal) -> bool:
 _ANSWERED = (Status.ANSWERED, Status.CLOSED)
 
 SPECS: list[ActionSpec] = [
+    ActionSpec(
+        "classify",
+        gettext_lazy("Confirm or change the type and topic"),
+        "appeal.change",
+        forms.ReclassifyForm,
+        lambda a: a.is_open,
+        _reclassify,
+    ),
     ActionSpec(
         "start",
         gettext_lazy("Start work"),

@@ -23,6 +23,7 @@ from okno.appeals.views.act import BY_NAME, ActionSpec, allowed_specs, apply_err
 from okno.appeals.views.common import deadline_state, fill_template, format_span
 from okno.core.audit import log_access
 from okno.core.errors import Conflict, TransitionNotAllowed
+from okno.customers.models import Account
 
 
 def get_appeal(request: HttpRequest, pk: int) -> Appeal:
@@ -31,6 +32,7 @@ def get_appeal(request: HttpRequest, pk: int) -> Appeal:
         queries.visible_appeals(request.user).select_related(
             "policy",
             "account__service_point__address",
+            "suggested_account__service_point__address",
             "address",
             "registered_by",
             "incident",
@@ -54,6 +56,14 @@ def _events(appeal: Appeal) -> list[AppealEvent]:
         ev.from_label = labels.get(ev.from_status, ev.from_status)  # type: ignore[attr-defined]
         ev.to_label = labels.get(ev.to_status, ev.to_status)  # type: ignore[attr-defined]
     return events
+
+
+def _suggested_account_in_scope(appeal: Appeal, user: Any) -> bool:
+    """Whether ``user`` may see the account named in the text (its holder's address is shown only then:
+    the number was typed by the sender, the address is the holder's and may be another branch's)."""
+    if appeal.suggested_account_id is None:
+        return False
+    return Account.objects.restrict(user, "view").filter(pk=appeal.suggested_account_id).exists()
 
 
 def _remote_addr(request: HttpRequest) -> str | None:
@@ -90,7 +100,8 @@ def render_card(
                 "spec": spec,
                 "form": form,
                 "open": bool(form.is_bound and form.errors)
-                or (spec.name == "answer" and bool(answer_initial)),
+                or (spec.name == "answer" and bool(answer_initial))
+                or (spec.name == "classify" and appeal.awaits_classification),
             }
         )
     tz = appeal.branch.tz
@@ -116,6 +127,7 @@ def render_card(
         "detail_forms": [f for f in forms_list if not f["spec"].inline],
         "answer_templates": templates,
         "account": appeal.account,
+        "suggested_account_in_scope": _suggested_account_in_scope(appeal, user),
         "paused_text": format_span(dt.timedelta(seconds=appeal.paused_seconds))
         if appeal.paused_seconds
         else "",

@@ -30,7 +30,7 @@ def _queue(request: HttpRequest, base: QuerySet[Appeal], title: str, kind: str) 
     flt = AppealFilter(request.GET or None, queryset=base, request=request)
     flt.form.fields["branch"].queryset = branches_in_scope(user)
     flt.form.fields["department"].queryset = departments_in_scope(user)
-    qs = flt.qs if flt.is_bound else base
+    qs = (flt.qs if flt.is_bound else base).select_related("account", "suggested_account", "address")
     paginator = Paginator(qs, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     now = timezone.now()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -57,18 +58,24 @@ def please_describe() -> str:
     )
 
 
-def handle_sms(*, phone: str, text: str, received_at: dt.datetime | None = None) -> SmsOutcome:
-    """Route one SMS; the reply is in the site's language (Russian in production)."""
+def handle_sms(
+    *, phone: str, text: str, received_at: dt.datetime | None = None, user: Any = None
+) -> SmsOutcome:
+    """Route one SMS; the reply is in the site's language (Russian in production).
+
+    ``user``: the gateway's staff account when the SMS comes through the API; its branch scope limits
+    the accounts readings are accepted for (as :func:`okno.billing.sms.receive_sms` does) and the
+    customer a text is registered for (one outside it is treated as an unknown sender)."""
     with translation.override(settings.LANGUAGE_CODE):
         body = (text or "").strip()
         if body and looks_like_reading(body):
-            result = receive_sms(phone=phone, text=body, received_at=received_at)
+            result = receive_sms(phone=phone, text=body, received_at=received_at, user=user)
             kind = "reading" if result.reading is not None else "reading_refused"
             return SmsOutcome(kind, result.reply, reading=result.reading)
         if len(LETTERS.findall(body)) < MIN_LETTERS:
             return SmsOutcome("unclear", please_describe())
         number = normalize_phone(phone) if phone and is_valid_phone(phone) else ""
-        customer = common.customer_by_contact("phone", number)
+        customer = common.customer_by_contact("phone", number, user=user)
         try:
             appeal = common.register(
                 actor=system_actor("sms"),

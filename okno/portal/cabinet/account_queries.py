@@ -27,6 +27,8 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils import formats
 from django.utils.functional import cached_property
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from okno.billing import ledger
@@ -186,6 +188,19 @@ class LedgerLine:
         }
 
 
+_LEDGER_ROW = (
+    '<tr class="entry-{kind}"><td>{date}</td><td>{label}{note}{due}</td>'
+    '<td class="num">{debit}</td><td class="num">{credit}</td></tr>\n'
+)
+
+
+def _escaped(line: dict[str, str]) -> dict[str, str]:
+    out = {k: str(escape(v)) for k, v in line.items()}
+    out["note"] = f' <span class="muted">({out["note"]})</span>' if line["note"] else ""
+    out["due"] = f'<br><span class="muted small">{out["due"]}</span>' if line["due"] else ""
+    return out
+
+
 def number_formatter() -> Callable[[Decimal | None], str]:
     """``_number`` for many values of one page: the decimal separator looked up once (the common case,
     no thousands grouping); with grouping on, Django's own formatting each time."""
@@ -214,6 +229,22 @@ class AccountPage:
         kinds = {str(k): str(label) for k, label in LedgerEntry.Kind.choices}
         number = number_formatter()
         return [LedgerLine(entry=e).texts(kinds, number) for e in self.ledger_page.object_list]
+
+    @cached_property
+    def ledger_rows(self) -> SafeString:
+        """The rows of the charges and payments table, escaped (made here: the page's longest part)."""
+        return mark_safe("".join(_LEDGER_ROW.format(**_escaped(line)) for line in self.ledger_lines))  # noqa: S308
+
+    @cached_property
+    def consumption_rows(self) -> SafeString:
+        """The rows of the consumption table, escaped (the total column only with several zones)."""
+        several = len(self.zone_names) > 1
+        out = []
+        for row in self.table:
+            cells = "".join(f'<td class="num">{escape(c)}</td>' for c in row.cells)
+            total = f'<td class="num">{escape(row.total_text)}</td>' if several else ""
+            out.append(f'<tr><th scope="row">{escape(row.month)}</th>{cells}{total}</tr>\n')
+        return mark_safe("".join(out))  # noqa: S308
 
     @property
     def active_meter(self) -> Meter | None:

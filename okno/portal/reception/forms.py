@@ -122,6 +122,9 @@ class ReceptionForm(forms.Form):
     #: register_appeal's field names → this form's fields, for errors the action reports.
     error_fields: ClassVar[dict[str, str]] = {}
     submit_label: ClassVar[Any] = gettext_lazy("Send")
+    #: What the assistant may decide when the person left the topic as "other" (:mod:`.registration`):
+    #: "" nothing (the form says what it registers), "kind_and_topic", or "topic" (the type is chosen).
+    assisted: ClassVar[str] = ""
     #: Templates read the class's title and intro on the index page: do not instantiate it there.
     do_not_call_in_templates: ClassVar[bool] = True
 
@@ -308,6 +311,7 @@ class QuestionForm(ReceptionForm):
     )
     kind = AppealType.INFO_REQUEST
     submit_label = gettext_lazy("Send the question")
+    assisted = "kind_and_topic"
 
     topic_choice = forms.ChoiceField(
         label=gettext_lazy("Topic"), choices=QUESTION_TOPICS, initial=Topic.OTHER
@@ -348,6 +352,7 @@ class AppealForm(ReceptionForm):
     with_files = True
     error_fields: ClassVar[dict[str, str]] = {"violation_place": "address"}
     submit_label = gettext_lazy("Send the appeal")
+    assisted = "topic"
 
     kind_choice = forms.ChoiceField(label=gettext_lazy("Type of appeal"), choices=APPEAL_KINDS)
     topic_choice = forms.ChoiceField(label=gettext_lazy("Topic"), choices=Topic.choices, initial=Topic.OTHER)

@@ -160,3 +160,16 @@ def test_a_held_reading_shows_as_last_only_once_accepted(cabinet, history):
     read(history.meter, history.today, 9_000_000, status="held")
     html = cabinet.get(reverse("cabinet:account", args=[history.account.pk])).content.decode()
     assert "all day: 1250.0 kWh" in html
+
+
+def test_ledger_texts_are_escaped_on_the_account_page(cabinet, history):
+    """A payment's note comes from a bank's registry: markup in it is shown as text, never run."""
+    from okno.billing.models import LedgerEntry
+
+    entry = LedgerEntry.objects.filter(account=history.account, kind=LedgerEntry.Kind.PAYMENT).first()
+    entry.note = '<script>alert("x")</script> & Co'
+    entry.save(update_fields=["note"])
+    html = cabinet.get(reverse("cabinet:account", args=[history.account.pk])).content.decode()
+    ledger = html.split('id="ledger-title"')[1]
+    assert "<script>alert" not in html
+    assert "(&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co)</span>" in ledger
