@@ -166,12 +166,46 @@ class GridSeed:
     storm_days: list[tuple[str, dt.date]] = field(default_factory=list)
     active: list[str] = field(default_factory=list)
     scheduled: list[str] = field(default_factory=list)
+    landmark: str = ""  # "г. …, ул. Ленина, д. 15": a building under the first live outage
     authorities: int = 0
     subscriptions: int = 0
     subscriptions_note: str = ""
     logins: list[tuple[str, Any, str]] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+
+
+LANDMARK_STREET, LANDMARK_HOUSE = "ул. Ленина", "15"
+
+
+def mark_landmark(outage_number: str) -> str:
+    """Make one building fed by the outage ``ul. Lenina, 15`` of its settlement, the address the
+    demo's script asks about ("is there power at Lenina 15" in the chat, the IVR, the outage page), and
+    return it written out. Buildings that already had that address are renumbered (15/1)."""
+    from okno.customers.models import Address
+    from okno.outages.models import Feed, Outage
+
+    outage = Outage.objects.select_related("node").filter(number=outage_number).first()
+    if outage is None or outage.node is None:
+        return ""
+    feed = (
+        Feed.objects.filter(node__path__startswith=outage.node.path)
+        .select_related("service_point__address")
+        .order_by("service_point_id")
+        .first()
+    )
+    if feed is None:
+        return ""
+    a = feed.service_point.address
+    building = Address.objects.filter(
+        settlement=a.settlement, street=a.street, house=a.house, building=a.building
+    )
+    # The only Lenina 15 of the demo, so that the question needs no settlement.
+    Address.objects.filter(street=LANDMARK_STREET, house=LANDMARK_HOUSE).exclude(
+        pk__in=building.values("pk")
+    ).update(house=f"{LANDMARK_HOUSE}/1")
+    building.update(street=LANDMARK_STREET, house=LANDMARK_HOUSE, building="")
+    return f"{a.settlement}, {LANDMARK_STREET}, д. {LANDMARK_HOUSE}"
 
 
 def build_grid(
@@ -208,6 +242,7 @@ def build_grid(
         f"{out.planned} planned), storm days {', '.join(sorted({f'{d:%Y-%m-%d}' for _, d in out.storm_days}))}; "
         f"now: {len(out.active)} active, {len(out.scheduled)} scheduled ({out.timings['outages']:.1f} s)"
     )
+    out.landmark = mark_landmark(out.active[0]) if out.active else ""
     out.authorities = build_authorities(grids)
     t = time.monotonic()
     out.subscriptions, out.subscriptions_note = build_subscriptions(rng, now)

@@ -292,3 +292,22 @@ def test_the_live_outages_answer_lookups_and_a_dispatcher_continues_the_numberin
     year = int(outage.number[2:6])
     assert int(outage.number[7:]) == OutageCounter.objects.get(year=year).last
     assert Outage.objects.filter(number=outage.number).count() == 1
+
+
+def test_lenina_15_is_under_the_first_live_outage_and_the_chat_says_so(demo):
+    """The demo's script: «есть ли свет на Ленина 15» in the chat is answered from the outage data."""
+    from okno.assistant.dialogue import engine
+    from okno.customers.models import Address
+    from okno.outages import lookup
+
+    landmark = demo.grid.landmark
+    settlement = landmark.split(", ")[0]
+    assert landmark == f"{settlement}, ул. Ленина, д. 15"
+    assert Address.objects.filter(settlement=settlement, street="ул. Ленина", house="15").exists()
+    lookup.invalidate_outages()
+    lookup.invalidate_directory()
+    conversation = engine.start("chat")
+    replies = engine.respond(conversation, "есть ли свет на Ленина 15")
+    text = " ".join(m.text for m in replies if m.author == "bot")
+    assert demo.grid.active[0] in text  # the outage's number
+    assert "ул. Ленина, д. 15" in text

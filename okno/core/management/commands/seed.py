@@ -81,6 +81,11 @@ class Command(BaseCommand):
         )
         self._print_logins(result.logins, result.password)
         self._print_cabinet(result.portal, result.password)
+        if result.grid is not None and result.grid.landmark:
+            self.stdout.write(
+                f"Chat (/chat/): ask «есть ли свет на Ленина 15» — {result.grid.landmark} is under outage "
+                f"{result.grid.active[0]}"
+            )
 
     def _print_cabinet(self, portal, password: str) -> None:
         if portal is None or not portal.cabinet_login:
