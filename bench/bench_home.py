@@ -199,7 +199,8 @@ def weigh(base: str, path: str) -> dict[str, Any]:
         if kind == "html":
             parser = ResourceParser()
             parser.feed(got.text)
-            queue += [(urljoin(url, u), k) for u, k in parser.found]
+            # A data: URL (the inline favicon) is part of the HTML already counted, not a request.
+            queue += [(urljoin(url, u), k) for u, k in parser.found if not u.startswith("data:")]
             for style in parser.inline_styles:
                 queue += [(urljoin(url, u), k) for u, k in css_urls(style)]
             if not parser.has_icon:

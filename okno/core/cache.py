@@ -32,11 +32,6 @@ class ProcessCache(Generic[T]):
                 self._value, self._loaded_at = value, time.monotonic()
         return value
 
-    @property
-    def loaded_at(self) -> float:
-        """When the value now held was read (monotonic seconds; 0 when none is held)."""
-        return self._loaded_at if self._value is not None else 0.0
-
     def invalidate(self, **kwargs: object) -> None:
         with self._lock:
             self._value = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
@@ -18,8 +19,17 @@ def _load_company() -> list[Any]:
 
 #: The company every page names (its hotline and address): read once per OKNO_REFERENCE_TTL.
 company_cache: ProcessCache[list[Any]] = ProcessCache(_load_company)
-post_save.connect(company_cache.invalidate, sender="org.Company", dispatch_uid="okno-company-save")
-post_delete.connect(company_cache.invalidate, sender="org.Company", dispatch_uid="okno-company-delete")
+
+
+def _company_changed(**kwargs: object) -> None:
+    """Drop the cached company now and again once the change is committed (a page served in between
+    would otherwise keep the old row until the TTL)."""
+    company_cache.invalidate()
+    transaction.on_commit(company_cache.invalidate)
+
+
+post_save.connect(_company_changed, sender="org.Company", dispatch_uid="okno-company-save")
+post_delete.connect(_company_changed, sender="org.Company", dispatch_uid="okno-company-delete")
 
 
 def _company() -> Any:

@@ -113,6 +113,48 @@ def test_money_by_account_is_balance_and_overdue_in_one_query(acc, customers, dj
     assert ledger.money_by_account(D(2025, 3, 11), []) == {}
 
 
+def test_money_by_account_agrees_with_balances_and_overdue_on_edge_cases(acc, customers):
+    """A negative charge (a recalculation larger than the charges) pays debt; a debit without a due
+    date is never overdue; a negative penalty pays nothing; entries after the day are left out."""
+    other = customers.acc_romashka
+    charge(acc, D(2025, 1, 1), 100_000)  # due 10.02.2025
+    LedgerEntry.objects.create(
+        account=acc,
+        kind=Kind.CHARGE,
+        period=D(2025, 2, 1),
+        entry_date=D(2025, 2, 28),
+        due_date=D(2025, 3, 10),
+        amount_kop=-30_000,
+    )
+    LedgerEntry.objects.create(account=acc, kind=Kind.ADJUSTMENT, entry_date=D(2025, 2, 3), amount_kop=7_000)
+    LedgerEntry.objects.create(
+        account=acc,
+        kind=Kind.RECALCULATION,
+        entry_date=D(2025, 1, 31),
+        due_date=D(2025, 2, 10),
+        amount_kop=2_000,
+    )
+    LedgerEntry.objects.create(
+        account=acc, kind=Kind.PENALTY, entry_date=D(2025, 2, 15), due_date=D(2025, 2, 16), amount_kop=900
+    )
+    LedgerEntry.objects.create(account=acc, kind=Kind.PENALTY, entry_date=D(2025, 2, 20), amount_kop=-400)
+    pay(acc, D(2025, 4, 2), 50_000)  # after every day asked about but the last
+    charge(other, D(2025, 1, 1), 5_000)
+    LedgerEntry.objects.create(
+        account=other, kind=Kind.ADJUSTMENT, entry_date=D(2025, 1, 5), amount_kop=-9_000
+    )
+    ids = [acc.pk, other.pk]
+    for day in (D(2025, 1, 30), D(2025, 2, 10), D(2025, 2, 11), D(2025, 3, 1), D(2025, 3, 31), D(2025, 4, 2)):
+        balances = ledger.balances_kop(day, ids)
+        overdue = ledger.overdue_by_account(day, ids)
+        assert ledger.money_by_account(day, ids) == {a: (balances[a], overdue.get(a, 0)) for a in ids}, day
+    # 01.03: 1 000 + 20 + 70 + 9 − 4 − 300 = 795 ₽; overdue 1 020 due by 10.02 − the 300 ₽ negative charge.
+    assert ledger.money_by_account(D(2025, 3, 1), ids)[acc.pk] == (79_500, 72_000)
+    # 02.04: the payment counts; the adjustment without a due date never becomes overdue.
+    assert ledger.money_by_account(D(2025, 4, 2), ids)[acc.pk] == (29_500, 22_000)
+    assert ledger.money_by_account(D(2025, 3, 1), ids)[other.pk] == (-4_000, 0)
+
+
 def test_debt_by_period_is_paid_oldest_first(acc):
     charge(acc, D(2025, 1, 1), 100_000)
     charge(acc, D(2025, 2, 1), 120_000)

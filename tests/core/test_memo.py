@@ -55,3 +55,44 @@ def test_the_site_navigation_marks_the_current_section(client, org):
     faq = client.get("/faq/").content.decode()
     assert 'href="/" aria-current="page"' in home
     assert 'href="/" aria-current="page"' not in faq
+
+
+def test_a_part_rendered_across_a_company_change_is_not_kept(org):
+    """A page that read the company before it changed must not leave the old part in the memo for
+    everyone (another page, rendering meanwhile, already keeps the new one)."""
+    from django.utils.functional import SimpleLazyObject
+
+    from okno.core.context_processors import _company
+    from okno.org.models import Company
+
+    part = Template(
+        '{% load okno_memo %}[{% memo "race" %}{{ okno_company.hotline }}{{ meanwhile }}{% endmemo %}]'
+    )
+    company = Company.objects.first()
+    company.hotline = "8-800-111-11-11"
+    company.save()
+
+    def page(meanwhile="") -> str:
+        return part.render(Context({"okno_company": SimpleLazyObject(_company), "meanwhile": meanwhile}))
+
+    def the_company_changes() -> str:
+        company.hotline = "8-800-222-22-22"
+        company.save()
+        assert page() == "[8-800-222-22-22]"  # another visitor's page, after the change
+        return ""
+
+    assert page(the_company_changes) == "[8-800-111-11-11]"  # this page began before the change
+    assert page() == "[8-800-222-22-22]"
+    assert page() == "[8-800-222-22-22]"
+
+
+def test_the_footer_names_the_company_of_the_memo(client, org):
+    """The site's footer (memoised) and its header (not) name the same company after a change."""
+    from okno.org.models import Company
+
+    client.get("/faq/")
+    company = Company.objects.first()
+    company.address = "г. Северск, ул. Новая, 1"
+    company.save()
+    html = client.get("/faq/").content.decode()
+    assert "г. Северск, ул. Новая, 1" in html.split('<footer class="site-footer">')[1]

@@ -3,8 +3,11 @@
 
 The memo is dropped whenever the company's cached row is read again (``okno.core.context_processors``:
 its name, hotline and address appear in these parts), so it is never older than that cache
-(``OKNO_REFERENCE_TTL``). Nothing that depends on the visitor (a CSRF token, a user's name, a message)
-may sit inside a memo; what does depend on the page goes into the values.
+(``OKNO_REFERENCE_TTL``). A part is rendered with the company of the read it is kept under (``okno_company``
+is set to it inside the memo), and a part whose render overlapped a new read is not kept: a page that
+read the old company before a change never leaves it in the memo. Nothing that depends on the visitor
+(a CSRF token, a user's name, a message) may sit inside a memo; what does depend on the page goes into
+the values.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ register = template.Library()
 LIMIT = 500
 _memo: dict[tuple[Any, ...], str] = {}
 _lock = threading.Lock()
-_generation: list[float] = [0.0]
+#: The company cache's value (its list, new at every read) that the parts in ``_memo`` were made with.
+_generation: list[Any] = [None]
 
 
 def clear() -> None:
@@ -38,12 +42,13 @@ class MemoNode(template.Node):
         self.vary = vary
 
     def render(self, context: template.Context) -> str:
-        company_cache.get()
-        generation = company_cache.loaded_at
-        if generation != _generation[0]:
+        # The value itself is the generation: the company and its read are taken in one step.
+        generation = company_cache.get()
+        if generation is not _generation[0]:
             with _lock:
-                _memo.clear()
-                _generation[0] = generation
+                if generation is not _generation[0]:
+                    _memo.clear()
+                    _generation[0] = generation
         key = (
             self.name.resolve(context),
             translation.get_language(),
@@ -51,11 +56,13 @@ class MemoNode(template.Node):
         )
         found = _memo.get(key)
         if found is None:
-            found = self.nodelist.render(context)
+            with context.push(okno_company=generation[0]):
+                found = self.nodelist.render(context)
             with _lock:
-                if len(_memo) >= LIMIT:
-                    _memo.clear()
-                _memo[key] = found
+                if _generation[0] is generation:  # not when the company was read again meanwhile
+                    if len(_memo) >= LIMIT:
+                        _memo.clear()
+                    _memo[key] = found
         return found
 
 

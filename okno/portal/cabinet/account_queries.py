@@ -382,9 +382,14 @@ class LedgerWindow:
         return self.number + 1
 
 
+#: An offset past this is past the end of any ledger (and would not fit the databases' integers).
+_MAX_OFFSET = 2**62
+
+
 def ledger_window(account: Account, as_of: dt.date, page_number: int | str | None = 1) -> LedgerWindow:
     """The page ``page_number`` of :func:`ledger_entries` (a bad number: the first page; past the end:
-    the last), the count coming with the rows (one query; two when past the end)."""
+    the last), the count coming with the rows (one query; three when past the end: the count, then the
+    last page)."""
     try:
         number = max(1, int(page_number or 1))
     except (TypeError, ValueError):
@@ -392,6 +397,9 @@ def ledger_window(account: Account, as_of: dt.date, page_number: int | str | Non
     since = add_months(month_start(as_of), -(HISTORY_MONTHS - 1))
     while True:
         offset = (number - 1) * LEDGER_PAGE_SIZE
+        if offset > _MAX_OFFSET:  # ?page=99999999999999999999: the last page, never an offset overflow
+            number = max(1, -(-ledger_entries(account, as_of).count() // LEDGER_PAGE_SIZE))
+            continue
         rows = rawsql.fetch(
             f"SELECT {_ENTRY.columns()}, COUNT(*) OVER () FROM {rawsql.table(LedgerEntry)} e"  # noqa: S608
             " WHERE e.account_id = %s AND e.entry_date >= %s AND e.entry_date <= %s"
