@@ -8,27 +8,18 @@ Runs under CI=true or OKNO_BROWSER_TESTS=1 (needs /usr/bin/chromium and pytest-p
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 
 import pytest
 from django.utils import timezone
 
 from tests.outages.conftest import grid  # noqa: F401  (the fixture)
-from tests.web.conftest import (  # noqa: F401  (Debian's Chromium)
+from tests.web.conftest import (
+    BROWSER_ONLY,  # noqa: F401  (Debian's Chromium)
     SCREENSHOTS,
-    browser_context_args,
-    browser_type_launch_args,
-    okno_static,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
-        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
-    ),
-]
+pytestmark = BROWSER_ONLY
 IVANOV_PHONE = "+79123456789"
 
 

@@ -9,7 +9,6 @@ Runs under CI=true or OKNO_BROWSER_TESTS=1 (needs /usr/bin/chromium and pytest-p
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal
 
@@ -18,15 +17,9 @@ from django.core import mail
 from django.utils import timezone
 
 from tests.outages.conftest import grid  # noqa: F401  (the fixture)
-from tests.web.conftest import SCREENSHOTS
+from tests.web.conftest import BROWSER_ONLY, SCREENSHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
-        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
-    ),
-]
+pytestmark = BROWSER_ONLY
 PASSWORD = "Svet-2026-okno"
 
 

@@ -16,6 +16,16 @@ SCREENSHOTS = Path(
 )
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
+#: The marks of a browser test module (``pytestmark = BROWSER_ONLY``): run under CI=true or
+#: OKNO_BROWSER_TESTS=1, where /usr/bin/chromium and pytest-playwright are installed.
+BROWSER_ONLY = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
+        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
+    ),
+]
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -12,15 +12,9 @@ import pytest
 from django.utils import timezone, translation
 
 from okno.appeals.choices import Status
-from tests.web.conftest import SCREENSHOTS
+from tests.web.conftest import BROWSER_ONLY, SCREENSHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
-        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
-    ),
-]
+pytestmark = BROWSER_ONLY
 
 SCREENSHOTS = str(SCREENSHOTS)
 

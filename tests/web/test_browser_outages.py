@@ -17,15 +17,9 @@ from okno.appeals.actions import register_appeal
 from okno.appeals.choices import Status
 from okno.outages.models import Outage
 from tests.outages.conftest import grid  # noqa: F401  (the fixture)
-from tests.web.conftest import SCREENSHOTS
+from tests.web.conftest import BROWSER_ONLY, SCREENSHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
-        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
-    ),
-]
+pytestmark = BROWSER_ONLY
 SCREENSHOTS = str(SCREENSHOTS)
 
 

@@ -6,24 +6,14 @@ Runs under CI=true or OKNO_BROWSER_TESTS=1 (needs /usr/bin/chromium and pytest-p
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.web.conftest import (  # noqa: F401  (Debian's Chromium for the browser tests)
+from tests.web.conftest import (
+    BROWSER_ONLY,  # noqa: F401  (Debian's Chromium for the browser tests)
     SCREENSHOTS,
-    browser_context_args,
-    browser_type_launch_args,
-    okno_static,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
-        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
-    ),
-]
+pytestmark = BROWSER_ONLY
 
 
 @pytest.mark.django_db(transaction=True)

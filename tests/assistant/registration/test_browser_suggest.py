@@ -5,18 +5,13 @@ Runs under CI=true or OKNO_BROWSER_TESTS=1 (needs /usr/bin/chromium and pytest-p
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
-        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
-    ),
-]
+from tests.web.conftest import BROWSER_ONLY
+
+pytestmark = BROWSER_ONLY
 
 
 @pytest.mark.django_db(transaction=True)

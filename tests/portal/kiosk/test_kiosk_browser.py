@@ -7,22 +7,15 @@ Runs under CI=true or OKNO_BROWSER_TESTS=1 (needs /usr/bin/chromium and pytest-p
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 
 import pytest
 
 from okno.billing import invoices
 from okno.billing.models import Reading
-from tests.web.conftest import SCREENSHOTS
+from tests.web.conftest import BROWSER_ONLY, SCREENSHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        os.environ.get("CI") != "true" and os.environ.get("OKNO_BROWSER_TESTS") != "1",
-        reason="browser tests run under CI=true or OKNO_BROWSER_TESTS=1",
-    ),
-]
+pytestmark = BROWSER_ONLY
 SCREENSHOTS = str(SCREENSHOTS)
 
 
