@@ -51,3 +51,24 @@ def login(client):
         return client
 
     return _login
+
+
+def register_form(**overrides):
+    """The operator's register form as a browser posts it, empty but for ``overrides``."""
+    data = {
+        "q": "",
+        "pick": "",
+        "channel": "phone",
+        "kind": "info_request",
+        "topic": "other",
+        "text": "",
+        "address_text": "",
+        "address_id": "",
+        "prefilled_kind": "",
+        "prefilled_topic": "",
+        "contact_name": "",
+        "contact_phone": "",
+        "contact_email": "",
+    }
+    data.update(overrides)
+    return data

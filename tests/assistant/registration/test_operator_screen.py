@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from okno.appeals.models import Appeal, AppealStat
+from tests.assistant.registration.conftest import register_form
 
 pytestmark = pytest.mark.django_db
 
@@ -17,22 +18,7 @@ URL = "/appeals/new/"
 TEXT = "Здравствуйте, лицевой счёт {n}, на улице Ленина дом 10 третий день нет света"
 
 
-def _form(**overrides):
-    data = {
-        "q": "",
-        "pick": "",
-        "channel": "phone",
-        "kind": "info_request",
-        "topic": "other",
-        "text": "",
-        "address_text": "",
-        "address_id": "",
-        "contact_name": "",
-        "contact_phone": "",
-        "contact_email": "",
-    }
-    data.update(overrides)
-    return data
+_form = register_form
 
 
 def test_the_suggest_button_prefills_the_form_and_saves_nothing(customers, org, login):

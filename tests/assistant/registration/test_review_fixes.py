@@ -21,6 +21,7 @@ from okno.appeals import actions
 from okno.appeals.models import Appeal
 from okno.assistant.intake import common
 from okno.org.models import system_actor
+from tests.assistant.registration.conftest import register_form
 
 pytestmark = pytest.mark.django_db
 
@@ -190,24 +191,7 @@ def test_a_supply_complaint_needs_a_contact_on_the_card_as_at_registration(org):
 # --- the register screen keeps the operator's choice ------------------------------------------------
 
 
-def _form(**overrides):
-    data = {
-        "q": "",
-        "pick": "",
-        "channel": "phone",
-        "kind": "info_request",
-        "topic": "other",
-        "text": "",
-        "address_text": "",
-        "address_id": "",
-        "prefilled_kind": "",
-        "prefilled_topic": "",
-        "contact_name": "",
-        "contact_phone": "",
-        "contact_email": "",
-    }
-    data.update(overrides)
-    return data
+_form = register_form
 
 
 def test_the_button_updates_its_own_values_but_keeps_the_operators(classifier, customers, org, client):
