@@ -44,12 +44,19 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy okno
 
+# The browser tests run on their own, one at a time, after the rest: their live server shares the
+# test database connection and Playwright keeps an event loop in the test thread, which must not meet
+# the other tests (asyncio.run, SQLite's table locks). Without CI=true or OKNO_BROWSER_TESTS=1 they skip.
+PYTEST_BROWSER = -m browser -p no:xdist
+
 pytest: install-test
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 -m "not browser"
+	$(BIN)/pytest $(PYTEST_BROWSER)
 
 # Under CI=true the suite runs a second time on PostgreSQL (browser tests run in both passes).
 pytest-pg: install-test
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n 2 -m "not browser"
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_BROWSER)
 
 test: lint typecheck pytest
 	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory pytest-pg; fi
