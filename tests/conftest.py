@@ -12,6 +12,14 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+# Debian's Chromium for every browser test, wherever it lives: pytest-playwright's browser is
+# session-scoped, so the launch arguments must be the same for the first browser test of any module.
+from tests.web.conftest import (  # noqa: F401
+    browser_context_args,
+    browser_type_launch_args,
+    okno_static,
+)
+
 os.environ.setdefault("OKNO_ENV", "test")
 
 
