@@ -147,18 +147,18 @@ def _start_site(request: HttpRequest) -> Conversation:
 
 def _incoming(
     request: HttpRequest, template: str, conversation: Conversation | None, back: str
-) -> tuple[str | None, HttpResponse | None]:
+) -> tuple[str, HttpResponse | None]:
     """The text a POST to a conversation carries, or the answer refusing it: a bot's honeypot (back to
     the page), a bad text (400 with the error), the per-address message limit (429)."""
     if abuse.is_bot(request):
-        return None, redirect(back)
+        return "", redirect(back)
     text, error = _read_text(request)
     if text is None:
         if _wants_json(request):
-            return None, JsonResponse({"errors": {"text": [error]}}, status=400)
-        return None, render(request, template, _page_context(conversation, error=error), status=400)
+            return "", JsonResponse({"errors": {"text": [error]}}, status=400)
+        return "", render(request, template, _page_context(conversation, error=error), status=400)
     if chat.over_message_limit(request):
-        return None, _throttled(request, template, _page_context(conversation))
+        return "", _throttled(request, template, _page_context(conversation))
     return text, None
 
 
@@ -178,7 +178,7 @@ def site_chat(request: HttpRequest) -> HttpResponse:
         if chat.over_start_limit(request):
             return _throttled(request, template, _page_context(conversation))
         conversation = _start_site(request)
-    return _answer(request, conversation, str(text), back)
+    return _answer(request, conversation, text, back)
 
 
 @require_POST
@@ -264,7 +264,7 @@ def cabinet_conversation(request: HttpRequest, public_id: Any) -> HttpResponse:
     text, refused = _incoming(request, template, conversation, back)
     if refused is not None:
         return refused
-    return _answer(request, conversation, str(text), back)
+    return _answer(request, conversation, text, back)
 
 
 @never_cache
